@@ -1,0 +1,16 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { IstioModule } from './istio/istio.module.js';
+import { KubernetesModule } from './kubernetes/kubernetes.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config?: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), AuthModule, KubernetesModule, IstioModule],
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import type { AuthUser } from './roles.js';
+
+export const IS_PUBLIC = 'auth:isPublic';
+export const REQUIRED_ROLES = 'auth:requiredRoles';
+/** Stands for the configured JWT_ADMIN_ROLE, which decorators cannot read at import time. */
+export const ADMIN_ROLE = '$admin';
+
+/** Opts a route out of the global JWT guard (health and docs only). */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** Routes are JWT-protected by default; this adds the OpenAPI security requirement and 401 response. */
+export const Authenticated = () =>
+  applyDecorators(
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing, malformed, expired or otherwise invalid bearer token', type: ErrorResponseDto }),
+  );
+
+/** Requires one of the roles (and a valid token); documents the 403. */
+export const Roles = (...roles: string[]) =>
+  applyDecorators(
+    SetMetadata(REQUIRED_ROLES, roles),
+    Authenticated(),
+    ApiForbiddenResponse({ description: 'The token lacks the required role', type: ErrorResponseDto }),
+  );
+
+export const AdminOnly = () => Roles(ADMIN_ROLE);
+
+/** The verified caller (set by JwtStrategy). */
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): AuthUser => context.switchToHttp().getRequest<{ user: AuthUser }>().user,
+);

@@ -1,0 +1,17 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { ClusterClient } from './cluster.client.js';
+import type { ClusterIdentity } from './kubernetes.types.js';
+
+/** Creates clients; a seam so HTTP-level tests can fake the Kubernetes API while the resolver stays real. */
+@Injectable()
+export class ClusterClientFactory {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  create(kubeConfig: KubeConfig, identity: ClusterIdentity): ClusterClient {
+    return new ClusterClient(kubeConfig, identity, this.config.kubernetesTimeoutMs);
+  }
+}
+
