@@ -30,6 +30,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
 export function fastifyAdapter(config: AppConfig, logging = true): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
+    // Kubernetes object names reach 253 characters; Fastify's default (100) would answer 414.
+    routerOptions: { maxParamLength: 300 },
     trustProxy: config.http.trustProxy,
     requestIdHeader: false,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {

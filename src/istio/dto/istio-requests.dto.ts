@@ -6,6 +6,8 @@ import { DNS1123_LABEL, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN, DNS1123_SUBDOM
 const KUBECONFIG_DESCRIPTION =
   'Base64-encoded kubeconfig of another cluster (overrides KUBECONFIG_PATH). Prefer the X-Kubeconfig header, which keeps credentials out of URLs. Only passive fields are accepted: https server, certificate-authority-data, tls-server-name, token or client-certificate-data + client-key-data; anything else (exec, auth-provider, token-file, file paths, impersonation, proxy-url, insecure-skip-tls-verify) answers 400.';
 
+// class-validator runs a property's checks bottom-up; with stopAtFirstError the basic type check
+// therefore sits last so its message wins.
 export class KubeconfigQueryDto {
   @ApiPropertyOptional({ description: KUBECONFIG_DESCRIPTION })
   @IsOptional()
@@ -15,9 +17,9 @@ export class KubeconfigQueryDto {
 
 export class NamespaceQueryDto extends KubeconfigQueryDto {
   @ApiProperty({ description: 'Kubernetes namespace to query', example: 'payments', maxLength: 63, pattern: DNS1123_LABEL.source })
-  @IsString({ message: 'namespace is required' })
   @MaxLength(63, { message: `namespace ${DNS1123_LABEL_MESSAGE}` })
   @Matches(DNS1123_LABEL, { message: `namespace ${DNS1123_LABEL_MESSAGE}` })
+  @IsString({ message: 'namespace is required, once' })
   namespace: string;
 }
 
@@ -38,14 +40,14 @@ export class WeightDto {
     description: "A route destination's subset, or its host (short name or FQDN) where it has no subset",
     example: 'canary',
   })
-  @IsString({ message: 'destination must be a string' })
   @Length(1, 253, { message: 'destination must be 1 to 253 characters' })
+  @IsString({ message: 'destination must be a string' })
   destination: string;
 
   @ApiProperty({ description: 'Whole number from 0 to 100; all weights must sum to 100', example: 20, minimum: 0, maximum: 100 })
-  @IsInt({ message: 'weight must be a whole number' })
   @Min(0, { message: 'weight must be at least 0' })
   @Max(100, { message: 'weight must be at most 100' })
+  @IsInt({ message: 'weight must be a whole number' })
   weight: number;
 }
 
@@ -58,11 +60,11 @@ export class UpdateWeightsDto {
       { destination: 'canary', weight: 20 },
     ],
   })
-  @IsArray({ message: 'weights must be an array' })
-  @ArrayMinSize(1, { message: 'weights must name at least one destination' })
-  @ArrayMaxSize(64, { message: 'weights may name at most 64 destinations' })
   @ValidateNested({ each: true })
   @Type(() => WeightDto)
+  @ArrayMinSize(1, { message: 'weights must name at least one destination' })
+  @ArrayMaxSize(64, { message: 'weights may name at most 64 destinations' })
+  @IsArray({ message: 'weights must be an array' })
   weights: WeightDto[];
 
   @ApiPropertyOptional({
