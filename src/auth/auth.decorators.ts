@@ -18,12 +18,11 @@ export const Authenticated = () =>
     ApiUnauthorizedResponse({ description: 'Missing, malformed, expired or otherwise invalid bearer token', type: ErrorResponseDto }),
   );
 
-/** Requires one of the roles (and a valid token); documents the 403. */
+/** Requires one of the roles on top of the (class-level) token check; documents the 403. */
 export const Roles = (...roles: string[]) =>
   applyDecorators(
     SetMetadata(REQUIRED_ROLES, roles),
-    Authenticated(),
-    ApiForbiddenResponse({ description: 'The token lacks the required role', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'The token lacks the required role (FORBIDDEN), or Kubernetes RBAC denies the credentials in use (KUBERNETES_FORBIDDEN)', type: ErrorResponseDto }),
   );
 
 export const AdminOnly = () => Roles(ADMIN_ROLE);

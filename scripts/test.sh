@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): type-check, unit + HTTP-level tests, then the e2e suite on a
+# real Kubernetes API server and a real Prometheus.
+#  - By default it starts the project's own test bed (testbed/up.sh) and stops it afterwards
+#    (unless it was already running).
+#  - With KUBECONFIG_PATH (and optionally PROMETHEUS_URL) set, the e2e suite runs against that
+#    cluster instead, e.g. a kind cluster with Istio; nothing is started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+ensure_dependencies
+
+echo "[test] type-check" >&2
+npm run --silent typecheck
+echo "[test] unit and HTTP-level tests" >&2
+npm run --silent test:unit -- --ci
+
+if [[ -n "${KUBECONFIG_PATH:-}" && "${TESTBED:-}" != "1" ]]; then
+  echo "[test] e2e against the cluster in KUBECONFIG_PATH=$KUBECONFIG_PATH (PROMETHEUS_URL=${PROMETHEUS_URL:-unset})" >&2
+  npm run --silent test:e2e -- --ci
+  exit 0
+fi
+
+started=0
+if ! bash testbed/ctl.sh status >/dev/null 2>&1; then
+  started=1
+fi
+stop_stack() { if (( started )); then bash testbed/down.sh || true; fi; }
+trap stop_stack EXIT
+bash testbed/up.sh
+set -a
+# shellcheck disable=SC1091
+source .testbed/env
+set +a
+echo "[test] e2e against the local test bed" >&2
+npm run --silent test:e2e -- --ci
