@@ -20,9 +20,10 @@ export class MetricsQueryDto extends OmitType(NamespaceQueryDto, ['kubeconfig'] 
     maxLength: 63,
     pattern: DNS1123_LABEL.source,
   })
-  @IsString({ message: 'service is required' })
-  @MaxLength(63, { message: `service ${DNS1123_LABEL_MESSAGE}` })
+  // Decorators register bottom-up and run in that order: with stopAtFirstError a missing value reports "required".
   @Matches(DNS1123_LABEL, { message: `service ${DNS1123_LABEL_MESSAGE}` })
+  @MaxLength(63, { message: `service ${DNS1123_LABEL_MESSAGE}` })
+  @IsString({ message: 'service is required' })
   service: string;
 
   @ApiPropertyOptional({ description: RANGE_DESCRIPTION, default: DEFAULT_RANGE, example: '1h', pattern: '^[0-9]+[smhdw]$' })
