@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PrometheusClient } from '../../src/prometheus/prometheus.client.js';
 import { errorRateQuery, latencyQuantileQuery, requestRateQuery } from '../../src/prometheus/promql.js';
 import { FakePrometheus, matrix, prometheusError, vector } from '../support/fake-prometheus.js';
 import { buildTestApp, testConfig, viewerToken } from '../support/test-app.js';
@@ -265,5 +266,17 @@ describe('Prometheus client behaviour through the metrics endpoints', () => {
     apps.push(app);
     await app.inject({ method: 'GET', url, headers: auth });
     expect(prometheus.requests[0]!.path).toBe('/prometheus/api/v1/query_range');
+  });
+
+  it('isReachable(): true when Prometheus answers, false when it fails, hangs or is not configured (never throws)', async () => {
+    const client = (await start({ PROMETHEUS_TIMEOUT_MS: '200' })).get(PrometheusClient);
+    prometheus.reply = () => ({ json: vector({ metric: {}, value: '1' }) });
+    expect(await client.isReachable()).toBe(true);
+    expect(prometheus.queries()[0]!.form.get('query')).toBe('vector(1)');
+    prometheus.reply = () => ({ status: 503, text: 'down' });
+    expect(await client.isReachable()).toBe(false);
+    prometheus.reply = () => 'hang';
+    expect(await client.isReachable()).toBe(false);
+    expect(await (await start({}, null)).get(PrometheusClient).isReachable()).toBe(false);
   });
 });
