@@ -5,7 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { ApiError } from '../common/api-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { interpretResponse, parseMatrix, parseVector, type Sample, type TimeSeries } from './prometheus.response.js';
+import { interpretResponse, parseMatrix, parseVector, type Sample, type TimeSeries, unexpectedResponse } from './prometheus.response.js';
 import { SingleFlightCache } from './single-flight.cache.js';
 
 export interface RangeQuery {
@@ -110,9 +110,8 @@ export class PrometheusClient {
     } catch (error) {
       const code = isAxiosError(error) ? error.code : undefined;
       this.logger.warn({ msg: 'Prometheus request failed', path, code: code ?? (error as Error)?.name });
-      if (code === 'ERR_BAD_RESPONSE' && !(error as { response?: unknown }).response) {
-        throw new ApiError('PROMETHEUS_ERROR', 'Prometheus returned an unexpected response');
-      }
+      // An answer larger than MAX_RESPONSE_BYTES.
+      if (code === 'ERR_BAD_RESPONSE') unexpectedResponse();
       throw new ApiError(
         'PROMETHEUS_UNAVAILABLE',
         code && TIMEOUT_CODES.has(code) ? `Prometheus did not answer within ${timeout} ms` : 'Prometheus is unreachable',

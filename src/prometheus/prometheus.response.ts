@@ -81,7 +81,7 @@ export function interpretResponse(status: number, body: unknown, onFailure: (fai
     throw new ApiError('PROMETHEUS_ERROR', "Prometheus rejected this service's credentials (check PROMETHEUS_BEARER_TOKEN / PROMETHEUS_USERNAME)");
   }
   if (status === 404) throw new ApiError('PROMETHEUS_ERROR', 'PROMETHEUS_URL does not serve the Prometheus HTTP API');
-  throw new ApiError('PROMETHEUS_ERROR', 'Prometheus returned an unexpected response');
+  return unexpectedResponse();
 }
 
 function unavailable(message: string): never {
@@ -93,7 +93,7 @@ function safeErrorType(errorType: string): string {
   return /^[a-z_]{1,32}$/.test(errorType) ? errorType : 'unknown';
 }
 
-function malformed(): never {
+export function unexpectedResponse(): never {
   throw new ApiError('PROMETHEUS_ERROR', 'Prometheus returned an unexpected response');
 }
 
@@ -118,7 +118,7 @@ function pair(value: unknown): Point | undefined {
 
 function results(data: unknown, resultType: 'matrix' | 'vector'): Array<Record<string, unknown>> {
   const { resultType: actual, result } = (data ?? {}) as { resultType?: unknown; result?: unknown };
-  if (actual !== resultType || !Array.isArray(result)) return malformed();
+  if (actual !== resultType || !Array.isArray(result)) return unexpectedResponse();
   return result.filter((item): item is Record<string, unknown> => !!item && typeof item === 'object');
 }
 

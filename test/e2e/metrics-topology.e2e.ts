@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { TopologyEdge as Edge } from '../../src/topology/edges.js';
 import { startService, type RunningService } from '../support/e2e.js';
 
 /**
@@ -44,19 +45,6 @@ function fixture(): Fixture {
 function expectClose(actual: number, expected: number, relative: number): void {
   expect(typeof actual).toBe('number');
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(Math.max(1e-9, relative * Math.abs(expected)));
-}
-
-interface Edge {
-  source: string;
-  destination: string;
-  weight: number;
-  subset?: string;
-  route?: string;
-  sourceNamespace?: string;
-  destinationNamespace?: string;
-  origin: string;
-  rps?: number;
-  errorRate?: number;
 }
 
 const brief = (edge: Edge) => [edge.source, edge.destination, edge.weight, edge.subset ?? '-', edge.route].join(' ');
@@ -133,28 +121,21 @@ describeWithFixture('telemetry values seeded in Prometheus (TESTBED_TELEMETRY_FI
     expect(body.timeseries.at(-1)!.timestamp).toBe(body.end);
   }
 
-  it.each(seeded.services.map((svc) => [`${svc.namespace}/${svc.service}`, svc] as const))('%s: rps', async (_name, svc) => {
-    const { status, body } = await metric('rps', svc);
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ metric: 'rps', unit: 'requests/s', range: '1h', step: 30, window: 60 });
-    expectFullSeries(body);
-    for (const point of body.timeseries) expectClose(point.value, svc.rps, RATE_TOLERANCE);
-  });
+  // metric, unit, the fixture field it must equal, relative tolerance
+  const METRICS = [
+    ['rps', 'requests/s', 'rps', RATE_TOLERANCE],
+    ['error-rate', 'ratio', 'errorRate', RATE_TOLERANCE],
+    ['latency', 'ms', 'p99Ms', LATENCY_TOLERANCE],
+  ] as const;
+  const cases = seeded.services.flatMap((svc) => METRICS.map(([name, unit, field, tolerance]) => [`${svc.namespace}/${svc.service} ${name}`, svc, name, unit, field, tolerance] as const));
 
-  it.each(seeded.services.map((svc) => [`${svc.namespace}/${svc.service}`, svc] as const))('%s: error rate (5xx, code 0, gRPC errors; 0 is a value, not a gap)', async (_name, svc) => {
-    const { status, body } = await metric('error-rate', svc);
+  // An error rate of 0 (ratings, details) must be a value on every point, not a gap.
+  it.each(cases)('%s: every point of 1h equals the seeded value', async (_title, svc, name, unit, field, tolerance) => {
+    const { status, body } = await metric(name, svc);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ metric: 'error-rate', unit: 'ratio' });
+    expect(body).toMatchObject({ metric: name, unit, range: '1h', step: 30, window: 60 });
     expectFullSeries(body);
-    for (const point of body.timeseries) expectClose(point.value, svc.errorRate, RATE_TOLERANCE);
-  });
-
-  it.each(seeded.services.map((svc) => [`${svc.namespace}/${svc.service}`, svc] as const))('%s: p99 latency', async (_name, svc) => {
-    const { status, body } = await metric('latency', svc);
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ metric: 'latency', unit: 'ms' });
-    expectFullSeries(body);
-    for (const point of body.timeseries) expectClose(point.value, svc.p99Ms, LATENCY_TOLERANCE);
+    for (const point of body.timeseries) expectClose(point.value, svc[field], tolerance);
   });
 
   it('a longer range uses a coarser step and still returns only numbers', async () => {

@@ -268,6 +268,14 @@ describe('Prometheus client behaviour through the metrics endpoints', () => {
     expect(prometheus.requests[0]!.path).toBe('/prometheus/api/v1/query_range');
   });
 
+  it('an answer beyond the size bound: 502, not buffered without limit', async () => {
+    const app = await start();
+    prometheus.reply = () => ({ status: 200, text: 'x'.repeat(17 * 1024 * 1024) });
+    const res = await app.inject({ method: 'GET', url, headers: auth });
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toMatchObject({ code: 'PROMETHEUS_ERROR', message: 'Prometheus returned an unexpected response' });
+  });
+
   it('isReachable(): true when Prometheus answers, false when it fails, hangs or is not configured (never throws)', async () => {
     const client = (await start({ PROMETHEUS_TIMEOUT_MS: '200' })).get(PrometheusClient);
     prometheus.reply = () => ({ json: vector({ metric: {}, value: '1' }) });
