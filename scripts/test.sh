@@ -21,9 +21,10 @@ if [[ -n "${KUBECONFIG_PATH:-}" && "${TESTBED:-}" != "1" ]]; then
   exit 0
 fi
 
-started=0
-if ! bash testbed/ctl.sh status >/dev/null 2>&1; then
-  started=1
+# Leave a stack that was already running (e.g. from `npm run dev`) as it was.
+started=1
+if [[ "$(bash testbed/ctl.sh status 2>/dev/null | grep -c ', healthy$' || true)" == 3 ]]; then
+  started=0
 fi
 stop_stack() { if (( started )); then bash testbed/down.sh || true; fi; }
 trap stop_stack EXIT

@@ -95,7 +95,7 @@ describe('planWeightUpdate', () => {
     const plan = planWeightUpdate(canary, { weights: [{ destination: 'stable', weight: 80 }, { destination: 'canary', weight: 20 }] });
     expect(weightsOf(plan.object, 1)).toEqual([80, 20]);
     // Exactly the two weights differ: restore them and the objects are deep-equal.
-    const restored = structuredClone(plan.object) as { spec: { http: Array<{ route: Array<{ weight?: number }> }> } };
+    const restored = structuredClone(plan.object) as unknown as { spec: { http: Array<{ route: Array<{ weight?: number }> }> } };
     restored.spec.http[1]!.route[0]!.weight = 90;
     restored.spec.http[1]!.route[1]!.weight = 10;
     expect(restored).toEqual(canary);

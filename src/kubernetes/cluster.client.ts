@@ -72,7 +72,7 @@ export class ClusterClient {
   async apiGroups(): Promise<Map<string, ApiGroupInfo>> {
     const now = Date.now();
     if (!this.discovery || now - this.discovery.at > DISCOVERY_TTL_MS) {
-      const groups = this.call('discover API groups', () => this.apis.getAPIVersions(this.options)).then(
+      const groups = this.call('discover API groups', () => this.apis.getAPIVersions({}, this.options)).then(
         (list) =>
           new Map(
             list.groups.map((group) => [

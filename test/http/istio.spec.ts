@@ -200,7 +200,7 @@ describe('Istio endpoints over HTTP (fake cluster)', () => {
       const response = await patch('/virtual-services/payments/payment-service/weights', body);
       expect(response.statusCode).toBe(200);
       expect(response.json().http[1].route.map((entry: { weight: number }) => entry.weight)).toEqual([80, 20]);
-      const after = structuredClone(storedVs()) as typeof before & { spec: typeof canarySpec };
+      const after = structuredClone(storedVs()) as unknown as { metadata: { resourceVersion?: string }; spec: { http: Array<{ route: Array<{ weight?: number }> }> } };
       expect(after.metadata.resourceVersion).not.toBe(before.metadata.resourceVersion);
       after.spec.http[1]!.route[0]!.weight = 90;
       after.spec.http[1]!.route[1]!.weight = 10;
