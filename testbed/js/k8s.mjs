@@ -4,6 +4,7 @@ import {
   KubernetesObjectApi,
   AppsV1Api,
   ApiextensionsV1Api,
+  CustomObjectsApi,
   loadAllYaml,
 } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
@@ -53,4 +54,4 @@ export async function createOrReplace(client, obj, fieldManager = 'istio-api-tes
   }
 }
 
-export { KubernetesObjectApi, AppsV1Api, ApiextensionsV1Api };
+export { KubernetesObjectApi, AppsV1Api, ApiextensionsV1Api, CustomObjectsApi };

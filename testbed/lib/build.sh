@@ -39,13 +39,14 @@ go_build() {
 
 # Print a progress line every 30 s while a background build runs.
 wait_build() {
-  local pid="$1" name="$2" logf="$3" start="$SECONDS"
+  local pid="$1" name="$2" logf="$3" start="$SECONDS" last="$SECONDS" n
+  local cache; cache="$(go env GOCACHE)"
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 5
-    if (( (SECONDS - start) % 30 < 5 )); then
-      local pkgs
-      pkgs=$(find "${GOCACHE:-$(go env GOCACHE)}" -newer "$logf" -type f -name '*-d' 2>/dev/null | wc -l || true)
-      log "  ... still building $name ($((SECONDS - start))s elapsed, ~$pkgs compile outputs so far; log $logf)"
+    sleep 2
+    if (( SECONDS - last >= 30 )); then
+      last=$SECONDS
+      n=$(find "$cache" -newer "$logf" -type f -name '*-d' 2>/dev/null | wc -l || true)
+      log "  ... still building $name ($((SECONDS - start))s elapsed, $n compiled objects so far; log $logf)"
     fi
   done
   wait "$pid"

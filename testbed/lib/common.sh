@@ -78,7 +78,11 @@ start_detached() {
   {
     echo "==== $(date -Is) starting $name: $*"
   } >>"$logf"
-  setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$(pidfile "$name")" "$@" >>"$logf" 2>&1 </dev/null &
+  # The wrapper closes every inherited descriptor above 2 (the lock fd of up.sh/ctl.sh, pipes of
+  # a calling test runner, ...) so the daemon never keeps a caller's pipe or lock open.
+  # shellcheck disable=SC2016
+  setsid nohup bash -c 'for fd in $(ls /proc/$$/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done
+    echo $$ >"$0"; exec "$@"' "$(pidfile "$name")" "$@" >>"$logf" 2>&1 </dev/null &
   local i
   for i in $(seq 1 50); do [[ -s "$(pidfile "$name")" ]] && break; sleep 0.1; done
 }
