@@ -31,8 +31,8 @@ fi
 
 log "installing Debian's chromium package"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >&2
+"${sudo[@]}" apt-get update -qq -o DPkg::Lock::Timeout=300
+"${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends chromium >&2
 if [[ ! -x "$chromium" ]]; then
   log "apt-get installed chromium but $chromium is still missing"
   exit 1
