@@ -10,8 +10,9 @@ import type { ClusterIdentity } from './kubernetes.types.js';
 export class ClusterClientFactory {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
+  /** Only the service's own cluster gets a watch cache; overrides always read directly (never cached across callers). */
   create(kubeConfig: KubeConfig, identity: ClusterIdentity): ClusterClient {
-    return new ClusterClient(kubeConfig, identity, this.config.kubernetesTimeoutMs);
+    return new ClusterClient(kubeConfig, identity, this.config.kubernetesTimeoutMs, { watchCache: identity.source === 'default' });
   }
 }
 

@@ -2,69 +2,85 @@ import {
   ApisApi,
   AppsV1Api,
   CustomObjectsApi,
-  type KubeConfig,
+  Watch,
   type ConfigurationOptions,
-  type RequestContext,
+  type KubeConfig,
 } from '@kubernetes/client-node';
 import { ApiError } from '../common/api-error.js';
-import { mapKubernetesError } from './kubernetes-error.mapper.js';
+import type { InformerOptions, InformerSource } from './informer.js';
+import { mapKubernetesError, statusCodeOf } from './kubernetes-error.mapper.js';
 import type { ApiGroupInfo, ClusterIdentity, DeploymentSummary, IstioGroup, IstioObject, IstioResource } from './kubernetes.types.js';
+import { normalizeListItem } from './object-store.js';
+import { requestOptions, SharedDispatcher, withinTimeout } from './request-options.js';
+import { WatchCache } from './watch-cache.js';
 
 const DISCOVERY_TTL_MS = 30_000;
 
+/** Cluster-wide lists of the watch cache are read in pages of this size. */
+const LIST_PAGE_SIZE = 500;
 /**
- * client-node has no timeout option; an AbortSignal per request bounds every call. Its object-style
- * APIs take "observable" middleware whose stub type the package does not export, so this builds a
- * structurally identical one (promise, toPromise, pipe) around an already-resolved value.
+ * client-node ends a watch that received nothing for 30 s; the API server sends bookmarks about once
+ * a minute, so a quiet resource type would be re-watched needlessly often.
  */
-function resolved<T>(value: T) {
-  const observable = {
-    promise: Promise.resolve(value),
-    toPromise: () => observable.promise,
-    pipe: <R>(next: (input: T) => R) => resolved(next(value)),
-  };
-  return observable;
-}
+const WATCH_IDLE_TIMEOUT_MS = 90_000;
+/** Server-side watch duration, spread like client-go's (5-10 min) so watches do not all renew at once. */
+const watchTimeoutSeconds = () => 300 + Math.floor(Math.random() * 300);
 
-function timeoutOptions(timeoutMs: number): ConfigurationOptions {
-  const middleware = {
-    pre: (context: RequestContext) => {
-      context.setSignal(AbortSignal.timeout(timeoutMs));
-      return resolved(context);
-    },
-    post: <T>(context: T) => resolved(context),
-  };
-  return { middleware: [middleware as never], middlewareMergeStrategy: 'append' };
+export interface ClusterClientOptions {
+  /**
+   * Serve list() from watch-backed caches (the service's own cluster only: a cache outlives the
+   * request, so one built with a caller's credentials would leak to other callers).
+   */
+  watchCache?: boolean | Partial<InformerOptions>;
 }
 
 /**
  * One Kubernetes cluster as the rest of the service sees it: typed reads and writes of Istio
  * objects, with timeouts and error mapping. Built by ClusterResolver from a trusted or sanitized
  * KubeConfig; the only place that calls @kubernetes/client-node APIs.
+ *
+ * With `watchCache` (the service's own cluster), list() answers from a watch-backed cache once it
+ * is synced and the API server has answered a probe sent after the call (so a stopped or frozen API
+ * server still gives 503 within the timeout, as a direct read would). Before the cache is synced,
+ * while its watch is broken, or when RBAC refuses a cluster-wide list/watch, list() reads directly.
+ * get() and replace() always go to the API server: the write path never acts on cached data.
  */
 export class ClusterClient {
   private readonly customObjects: CustomObjectsApi;
   private readonly apis: ApisApi;
   private readonly apps: AppsV1Api;
+  private readonly dispatcher = new SharedDispatcher();
   private readonly options: ConfigurationOptions;
+  private readonly watchCache?: WatchCache;
   private discovery?: { at: number; groups: Promise<Map<string, ApiGroupInfo>> };
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     readonly identity: ClusterIdentity,
     private readonly timeoutMs: number,
+    options: ClusterClientOptions = {},
   ) {
     this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
     this.apis = kubeConfig.makeApiClient(ApisApi);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.options = timeoutOptions(timeoutMs);
+    this.options = requestOptions(timeoutMs, this.dispatcher);
+    if (options.watchCache) {
+      this.watchCache = new WatchCache(
+        { source: (resource, version) => this.informerSource(resource, version), probe: (resource, version) => this.probe(resource, version) },
+        options.watchCache === true ? {} : options.watchCache,
+      );
+    }
+  }
+
+  private context(action: string) {
+    return { action, override: this.identity.source === 'override', timeoutMs: this.timeoutMs };
   }
 
   private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      throw mapKubernetesError(error, { action, override: this.identity.source === 'override', timeoutMs: this.timeoutMs });
+      throw mapKubernetesError(error, this.context(action));
     }
   }
 
@@ -105,10 +121,25 @@ export class ClusterClient {
 
   async list(resource: IstioResource, namespace: string): Promise<IstioObject[]> {
     const version = await this.versionOf(resource.group);
-    const list = await this.call(`list ${resource.plural} in namespace ${namespace}`, () =>
-      this.customObjects.listNamespacedCustomObject({ ...resource, version, namespace }, this.options),
-    );
-    return ((list as { items?: IstioObject[] }).items ?? []).map((item) => this.withApiVersion(item, resource, version));
+    const action = `list ${resource.plural} in namespace ${namespace}`;
+    const cached = this.watchCache?.entry(resource, version);
+    if (cached?.informer.synced) {
+      try {
+        await withinTimeout(cached.gate.check(), this.timeoutMs);
+        // The watch may have broken while the probe ran.
+        if (cached.informer.synced) return cached.informer.list(namespace);
+      } catch (error) {
+        const status = statusCodeOf(error);
+        // No answer (unreachable, timed out): a direct read would fail the same way, after another wait.
+        if (status === undefined) throw mapKubernetesError(error, this.context(action));
+        // RBAC no longer allows the cluster-wide list, or the version is gone: stop trusting the cache.
+        if (status === 401 || status === 403 || status === 404) cached.informer.disable(`probe refused (HTTP ${status})`);
+        // Whatever the API server said, the caller gets the answer of a direct read below.
+      }
+    }
+    const list = await this.call(action, () => this.customObjects.listNamespacedCustomObject({ ...resource, version, namespace }, this.options));
+    const apiVersion = `${resource.group}/${version}`;
+    return ((list as { items?: IstioObject[] }).items ?? []).map((item) => normalizeListItem(item, apiVersion));
   }
 
   async get(resource: IstioResource, namespace: string, name: string): Promise<IstioObject> {
@@ -145,8 +176,48 @@ export class ClusterClient {
     }));
   }
 
+  /** Stops the watch caches and closes kept connections (application shutdown). */
+  async close(): Promise<void> {
+    this.watchCache?.close();
+    await this.dispatcher.close();
+  }
+
   /** Lists omit apiVersion/kind on items in some servers; restore them so replace() knows the version. */
   private withApiVersion(object: IstioObject, resource: IstioResource, version: string): IstioObject {
     return { ...object, apiVersion: object.apiVersion ?? `${resource.group}/${version}` };
+  }
+
+  /**
+   * A one-item list of the type across the cluster, read from the API server's storage (no
+   * resourceVersion): proves the API server and etcd answer and RBAC still allows the list.
+   */
+  private probe(resource: IstioResource, version: string): Promise<unknown> {
+    return this.customObjects.listClusterCustomObject({ ...resource, version, limit: 1 }, this.options);
+  }
+
+  private informerSource(resource: IstioResource, version: string): InformerSource {
+    const apiVersion = `${resource.group}/${version}`;
+    const normalize = (object: IstioObject) => normalizeListItem(object, apiVersion);
+    return {
+      normalize,
+      list: async (continueToken) => {
+        const list = (await this.customObjects.listClusterCustomObject(
+          { ...resource, version, limit: LIST_PAGE_SIZE, _continue: continueToken },
+          this.options,
+        )) as { items?: IstioObject[]; metadata?: { resourceVersion?: string; continue?: string } };
+        return { items: (list.items ?? []).map(normalize), resourceVersion: list.metadata?.resourceVersion ?? '', continueToken: list.metadata?.continue || undefined };
+      },
+      watch: async (resourceVersion, onEvent, onDone) => {
+        const watch = new Watch(this.kubeConfig);
+        (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_IDLE_TIMEOUT_MS;
+        const controller = await watch.watch(
+          `/apis/${resource.group}/${version}/${resource.plural}`,
+          { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds() },
+          (type: string, object: unknown) => onEvent({ type, object }),
+          onDone,
+        );
+        return () => controller.abort();
+      },
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -19,7 +19,7 @@ const OVERRIDE_TTL_MS = 10 * 60_000;
  * clients cached by a hash of the raw text, so repeated requests do not re-parse.
  */
 @Injectable()
-export class ClusterResolver {
+export class ClusterResolver implements OnApplicationShutdown {
   private readonly logger = new Logger('ClusterResolver');
   private defaultClient?: ClusterClient;
   private readonly overrides: LRUCache<string, ClusterClient>;
@@ -52,6 +52,15 @@ export class ClusterResolver {
     }
     this.logger.log({ msg: 'kubeconfig override used', sub: caller?.sub, server: client.identity.server });
     return client;
+  }
+
+  /** Ends the default cluster's watches and kept connections, so the process can exit. */
+  async onApplicationShutdown(): Promise<void> {
+    const clients = [this.defaultClient, ...this.overrides.values()];
+    this.defaultClient = undefined;
+    this.overrides.clear();
+    // Test fakes stand in for ClusterClient without close().
+    await Promise.all(clients.map((client) => client?.close?.()));
   }
 
   defaultCluster(): ClusterClient {

@@ -8,7 +8,7 @@ export interface UpstreamCallContext {
   timeoutMs: number;
 }
 
-function statusCodeOf(error: unknown): number | undefined {
+export function statusCodeOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
 }
