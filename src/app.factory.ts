@@ -2,12 +2,19 @@ import { ConsoleLogger, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
+import { ApiError } from './common/api-error.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { type AppConfig, loadConfig } from './config/app-config.js';
+import { ServiceMetrics } from './observability/service-metrics.js';
 
 export const API_PREFIX = 'api/v1';
+/** Operational routes: outside /api/v1, unauthenticated, not rate limited. */
+const OPERATIONAL_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Request URLs are logged; a kubeconfig in the query string carries credentials. */
@@ -50,16 +57,74 @@ export function fastifyAdapter(config: AppConfig, logging = true): FastifyAdapte
   });
 }
 
+/**
+ * Rate-limit bucket per caller: the JWT `sub` when a bearer token is present (hashed; read without
+ * verification, which is fine for bucketing: a forged token is refused by the JWT guard anyway),
+ * else the client address.
+ */
+export function rateLimitKey(request: { headers: Record<string, unknown>; ip: string }): string {
+  const match = /^Bearer\s+[^.]+\.([^.]+)\./i.exec(String(request.headers.authorization ?? ''));
+  if (match) {
+    try {
+      const sub = (JSON.parse(Buffer.from(match[1]!, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
+      if (typeof sub === 'string' && sub.length > 0) return `sub:${createHash('sha256').update(sub).digest('hex').slice(0, 32)}`;
+    } catch {
+      /* not a JWT: fall back to the address */
+    }
+  }
+  return `ip:${request.ip}`;
+}
+
 /** Everything the app needs besides its modules; shared by main.ts and the tests' TestingModule apps. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
-  app.setGlobalPrefix(API_PREFIX);
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['healthz', 'readyz', 'metrics'] });
   app.useGlobalFilters(new ApiExceptionFilter());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }));
-  app.getHttpAdapter()
-    .getInstance()
-    .addHook('onSend', async (request, reply) => {
-      void reply.header('x-request-id', request.id);
+
+  // Swagger UI needs inline styles and its init script; everything else is plain JSON.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: [`'self'`], styleSrc: [`'self'`, `'unsafe-inline'`], imgSrc: [`'self'`, 'data:'], scriptSrc: [`'self'`, `'unsafe-inline'`] },
+    },
+  });
+  if (config.http.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.http.corsOrigins.includes('*') ? true : config.http.corsOrigins,
+      methods: ['GET', 'PATCH', 'OPTIONS'],
+      allowedHeaders: ['authorization', 'content-type', 'x-kubeconfig', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
     });
+  }
+  if (config.http.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.http.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: rateLimitKey,
+      allowList: (request) => OPERATIONAL_PATHS.has(request.url.split('?')[0]!),
+      // Thrown by the plugin, then shaped by ApiExceptionFilter like every other error.
+      errorResponseBuilder: (_request, context) =>
+        new ApiError('RATE_LIMITED', `Rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`, {
+          retryAfterSeconds: Math.ceil(context.ttl / 1000),
+        }) as never,
+    });
+  }
+
+  const metrics = app.get(ServiceMetrics);
+  const fastify = app.getHttpAdapter().getInstance();
+  // Graceful shutdown: in-flight requests finish, and their keep-alive connections are closed
+  // after the response instead of holding server.close() open for the keep-alive timeout.
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if (closing) void reply.header('connection', 'close');
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
   app.enableShutdownHooks();
   if (config.docsEnabled) {
     SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });

@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { interpretResponse, parseMatrix, parseVector, type Sample, type TimeSeries, unexpectedResponse } from './prometheus.response.js';
 import { SingleFlightCache } from './single-flight.cache.js';
+import { ServiceMetrics } from '../observability/service-metrics.js';
 
 export interface RangeQuery {
   query: string;
@@ -37,6 +38,7 @@ export class PrometheusClient {
   constructor(
     private readonly http: HttpService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: ServiceMetrics,
   ) {
     const { bearerToken, username, password, headers, cacheTtlMs } = config.prometheus;
     this.cache = new SingleFlightCache(cacheTtlMs);
@@ -83,7 +85,7 @@ export class PrometheusClient {
 
   private cached<T extends object>(path: string, form: Record<string, string>, parse: (data: unknown) => T): Promise<T> {
     const body = new URLSearchParams(form).toString();
-    return this.cache.get(`${path}?${body}`, async () => parse(await this.post(path, body))) as Promise<T>;
+    return this.cache.get(`${path}?${body}`, () => this.metrics.timeUpstream('prometheus', path, async () => parse(await this.post(path, body)))) as Promise<T>;
   }
 
   private async post(path: string, body: string): Promise<unknown> {
@@ -105,6 +107,8 @@ export class PrometheusClient {
           validateStatus: () => true,
           maxContentLength: MAX_RESPONSE_BYTES,
           maxRedirects: 0,
+          // Never route Prometheus traffic through HTTP(S)_PROXY from the environment.
+          proxy: false,
         }),
       );
     } catch (error) {

@@ -1,0 +1,70 @@
+import { Controller, Get, HttpException, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../auth/auth.decorators.js';
+import { ClusterResolver } from '../kubernetes/cluster.resolver.js';
+import { PrometheusClient } from '../prometheus/prometheus.client.js';
+
+/**
+ * Liveness and readiness for Kubernetes probes, outside /api/v1 and without a token. Readiness
+ * needs the default cluster (when one is configured) and Prometheus (when PROMETHEUS_URL is set).
+ */
+@ApiTags('health')
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly clusters: ClusterResolver,
+    private readonly prometheus: PrometheusClient,
+  ) {}
+
+  @Get('healthz')
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  liveness() {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the default Kubernetes cluster and Prometheus answer' })
+  @ApiOkResponse({ schema: { example: { status: 'ok', info: { kubernetes: { status: 'up' }, prometheus: { status: 'up' } } } } })
+  @ApiServiceUnavailableResponse({ description: 'A dependency is down (details per dependency)' })
+  async readiness(@Res({ passthrough: true }) reply: FastifyReply) {
+    try {
+      return await this.health.check([() => this.kubernetes(), () => this.prometheusCheck()]);
+    } catch (error) {
+      // Terminus reports failures as a 503 HttpException carrying the per-dependency result.
+      if (error instanceof HttpException) {
+        void reply.status(error.getStatus());
+        return error.getResponse();
+      }
+      throw error;
+    }
+  }
+
+  private async kubernetes() {
+    const check = this.indicators.check('kubernetes');
+    let cluster;
+    try {
+      cluster = this.clusters.defaultCluster();
+    } catch {
+      return check.up({ configured: false });
+    }
+    try {
+      await cluster.apiGroups();
+      return check.up();
+    } catch (error) {
+      return check.down({ message: (error as Error).message });
+    }
+  }
+
+  private async prometheusCheck() {
+    const check = this.indicators.check('prometheus');
+    if (!this.prometheus.configured) return check.up({ configured: false });
+    return (await this.prometheus.isReachable()) ? check.up() : check.down({ message: 'Prometheus did not answer a trivial query' });
+  }
+}
