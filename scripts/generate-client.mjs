@@ -40,10 +40,21 @@ function fail(message) {
 }
 
 if (!existsSync(input)) fail(`no OpenAPI document at ${input}`);
-// Refuse to clean (hey-api empties the output directory) anything that is not a dedicated subdirectory of the repo.
+// hey-api empties the output directory, and generated code must never be committed: only write to a
+// dedicated directory inside the repository that git ignores.
 const outputRel = relative(root, output);
-if (!outputRel || outputRel.startsWith('..') || ['src', 'test', 'scripts', 'testbed', 'node_modules'].includes(outputRel.split(/[\\/]/)[0])) {
+if (!outputRel || outputRel.startsWith('..') || !gitIgnores(outputRel)) {
   fail(`refusing to write generated code to ${output}: use a gitignored directory such as test-artifacts/generated-client`);
+}
+
+function gitIgnores(path) {
+  try {
+    execFileSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: root, stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // 1: not ignored; anything else (no git, not a work tree, e.g. an exported source tarball): nothing to protect.
+    return error.status !== 1;
+  }
 }
 
 const { createClient } = await import('@hey-api/openapi-ts');
