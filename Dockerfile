@@ -26,8 +26,11 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 # No production dependency needs an install script (the only one, @scarf/scarf, sends analytics).
+# --omit=optional: the only optional package of the production tree is typescript (24 MB), an
+# optional peer of @nestjs/swagger used by its build plugin only. Drop the flag if a dependency
+# ever needs an optional platform binary (deploy/tools/image-dry-run.sh boots the result).
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+    npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 # ---------------------------------------------------------------- runtime
 FROM ${NODE_IMAGE} AS runtime
