@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_dependencies
+if [[ "${SKIP_BROWSER_TESTS:-}" != 1 ]]; then
+  echo "[test] browser for the Swagger UI e2e test" >&2
+  bash scripts/ensure-chromium.sh
+fi
 
 echo "[test] type-check" >&2
 npm run --silent typecheck

@@ -26,7 +26,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   const config = new DocumentBuilder()
     .setTitle('Istio API')
     .setDescription(
-      'Read and steer Istio service meshes: detect Istio, read VirtualServices, PeerAuthentications and AuthorizationPolicies, shift canary weights, fetch Istio telemetry from Prometheus and draw the service topology. Every endpoint needs a JWT bearer token; changing weights needs the admin role. Errors share one shape (ErrorResponse) with a stable `code`.',
+      'Read and steer Istio service meshes: detect Istio, read VirtualServices, PeerAuthentications and AuthorizationPolicies, shift canary weights, fetch Istio telemetry from Prometheus and draw the service topology. Every endpoint needs a JWT bearer token; changing weights needs the admin role. Errors share one shape (ErrorResponseDto) with a stable `code`.',
     )
     .setVersion('1.0.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })

@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiDefaultResponse, ApiForbiddenResponse, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import type { AuthUser } from './roles.js';
 
@@ -11,11 +11,16 @@ export const ADMIN_ROLE = '$admin';
 /** Opts a route out of the global JWT guard (health and docs only). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
-/** Routes are JWT-protected by default; this adds the OpenAPI security requirement and 401 response. */
+/**
+ * Routes are JWT-protected by default; this documents it: the bearer security requirement, the 401,
+ * the per-caller rate limit's 429, and the error shape of anything else (e.g. a 500).
+ */
 export const Authenticated = () =>
   applyDecorators(
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ description: 'Missing, malformed, expired or otherwise invalid bearer token', type: ErrorResponseDto }),
+    ApiTooManyRequestsResponse({ description: 'Per-caller rate limit exceeded (RATE_LIMITED; see Retry-After)', type: ErrorResponseDto }),
+    ApiDefaultResponse({ description: 'Any other error, in the same shape', type: ErrorResponseDto }),
   );
 
 /** Requires one of the roles on top of the (class-level) token check; documents the 403. */

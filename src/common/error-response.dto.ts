@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_STATUS } from './api-error.js';
+
+/** Codes answered by Nest/Fastify themselves (no ApiError behind them). */
+const FRAMEWORK_CODES = ['METHOD_NOT_ALLOWED', 'NOT_ACCEPTABLE', 'UNSUPPORTED_MEDIA_TYPE', 'HEADERS_TOO_LARGE', 'CLIENT_ERROR'];
+export const ERROR_CODES = [...Object.keys(ERROR_STATUS), ...FRAMEWORK_CODES];
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   statusCode: number;
 
   @ApiProperty({ example: 'Bad Request' })
@@ -11,8 +16,9 @@ export class ErrorResponseDto {
   message: string;
 
   @ApiProperty({
-    description:
-      'Stable machine-readable code: VALIDATION_FAILED, INVALID_WEIGHTS, UNKNOWN_DESTINATION, NO_MATCHING_ROUTE, INVALID_KUBECONFIG, KUBECONFIG_FIELD_REFUSED, OVERRIDE_DISABLED, SERVER_NOT_ALLOWED, KUBECONFIG_CREDENTIALS_REJECTED, UNAUTHORIZED, FORBIDDEN, KUBERNETES_FORBIDDEN, NOT_FOUND, ISTIO_NOT_INSTALLED, CONFLICT, PAYLOAD_TOO_LARGE, KUBERNETES_REJECTED, RATE_LIMITED, KUBERNETES_AUTH_FAILED, PROMETHEUS_ERROR, CLUSTER_NOT_CONFIGURED, KUBERNETES_UNAVAILABLE, PROMETHEUS_NOT_CONFIGURED, PROMETHEUS_UNAVAILABLE, INTERNAL',
+    description: 'Stable machine-readable code; switch on this, not on the message',
+    enum: ERROR_CODES,
+    enumName: 'ErrorCode',
     example: 'VALIDATION_FAILED',
   })
   code: string;

@@ -23,7 +23,10 @@ export class HealthController {
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({
+    description: 'The process serves HTTP',
+    schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'], example: 'ok' } } },
+  })
   liveness() {
     return { status: 'ok' };
   }
@@ -31,8 +34,18 @@ export class HealthController {
   @Get('readyz')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the default Kubernetes cluster and Prometheus answer' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: { kubernetes: { status: 'up' }, prometheus: { status: 'up' } } } } })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down (details per dependency)' })
+  @ApiOkResponse({
+    description: 'Every dependency is up (Terminus result)',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', example: 'ok' }, info: { type: 'object', additionalProperties: true }, error: { type: 'object', additionalProperties: true }, details: { type: 'object', additionalProperties: true } },
+    },
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down (Terminus result with details per dependency)',
+    schema: { type: 'object', properties: { status: { type: 'string', example: 'error' }, info: { type: 'object', additionalProperties: true }, error: { type: 'object', additionalProperties: true }, details: { type: 'object', additionalProperties: true } } },
+  })
   async readiness(@Res({ passthrough: true }) reply: FastifyReply) {
     try {
       return await this.health.check([() => this.kubernetes(), () => this.prometheusCheck()]);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, Authenticated, CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/roles.js';
 import { KubernetesEndpoint } from '../common/api-docs.decorators.js';
@@ -57,9 +57,12 @@ export class IstioController {
   })
   @ApiOkResponse({ type: VirtualServiceDto, description: 'The updated VirtualService' })
   @ApiConflictResponse({ description: 'The object kept changing concurrently; retry', type: ErrorResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'Body larger than BODY_LIMIT_BYTES (PAYLOAD_TOO_LARGE)', type: ErrorResponseDto })
   @ApiResponse({ status: 422, description: 'The Kubernetes API rejected the update (KUBERNETES_REJECTED)', type: ErrorResponseDto })
   updateWeights(
     @Param() path: ResourcePathDto,
+    // Validated like every other route's query: unknown parameters answer 400 instead of being ignored.
+    @Query() _query: KubeconfigQueryDto,
     @Body() body: UpdateWeightsDto,
     @KubeconfigOverride() override: string | undefined,
     @CurrentUser() user: AuthUser,

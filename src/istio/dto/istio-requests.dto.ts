@@ -44,7 +44,7 @@ export class WeightDto {
   @IsString({ message: 'destination must be a string' })
   destination: string;
 
-  @ApiProperty({ description: 'Whole number from 0 to 100; all weights must sum to 100', example: 20, minimum: 0, maximum: 100 })
+  @ApiProperty({ type: 'integer', description: 'Whole number from 0 to 100; all weights must sum to 100', example: 20, minimum: 0, maximum: 100 })
   @Min(0, { message: 'weight must be at least 0' })
   @Max(100, { message: 'weight must be at most 100' })
   @IsInt({ message: 'weight must be a whole number' })

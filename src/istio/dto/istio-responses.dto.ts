@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 /** OpenAPI schemas of the responses; the runtime values come from the pure mappers in istio.views.ts. */
 
 class PortSelectorDto {
-  @ApiPropertyOptional({ example: 8080 })
+  @ApiPropertyOptional({ type: 'integer', example: 8080 })
   number?: number;
 }
 
@@ -22,7 +22,7 @@ export class RouteDestinationDto {
   @ApiProperty({ type: DestinationDto })
   destination: DestinationDto;
 
-  @ApiProperty({ example: 90, description: 'Effective weight: the stored one, or 100 for a sole destination without one' })
+  @ApiProperty({ type: 'integer', example: 90, description: 'Effective weight: the stored one, or 100 for a sole destination without one' })
   weight: number;
 }
 
@@ -75,7 +75,7 @@ export class VirtualServiceDto {
   @ApiPropertyOptional({ example: '48213', description: 'Kubernetes resourceVersion of the object read or written' })
   resourceVersion?: string;
 
-  @ApiPropertyOptional({ example: '2025-01-15T10:00:00Z' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2025-01-15T10:00:00Z' })
   createdAt?: string;
 }
 
@@ -91,7 +91,7 @@ export class PeerAuthenticationDto {
   @ApiProperty({ enum: MTLS_MODES, example: 'STRICT', description: 'UNSET when the policy sets no mode (inherits from its parent)' })
   mtlsMode: string;
 
-  @ApiPropertyOptional({ example: '2025-01-15T10:00:00Z' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2025-01-15T10:00:00Z' })
   createdAt?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { app: 'payment-service' }, description: 'Workload selector (matchLabels); absent for namespace/mesh-wide policies' })
@@ -129,7 +129,7 @@ export class AuthorizationPolicyDto {
   })
   rules: Record<string, unknown>[];
 
-  @ApiPropertyOptional({ example: '2025-01-15T10:00:00Z' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2025-01-15T10:00:00Z' })
   createdAt?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { app: 'payment-service' } })
@@ -152,16 +152,16 @@ export class ControlPlaneRevisionDto {
   @ApiProperty({ example: 'istio-system' })
   namespace: string;
 
-  @ApiPropertyOptional({ example: '1.28.1', nullable: true, type: String, description: 'From the istiod image tag; null when the image has no version tag' })
+  @ApiProperty({ example: '1.28.1', nullable: true, type: String, description: 'From the istiod image tag; null when the image has no version tag' })
   version: string | null;
 
   @ApiProperty({ example: true, description: 'All desired replicas ready (and at least one)' })
   ready: boolean;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   replicas: number;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   readyReplicas: number;
 }
 

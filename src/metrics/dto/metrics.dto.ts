@@ -33,7 +33,7 @@ export class MetricsQueryDto extends OmitType(NamespaceQueryDto, ['kubeconfig'] 
 }
 
 export class MetricPointDto {
-  @ApiProperty({ example: 1700000000, description: 'Unix seconds' })
+  @ApiProperty({ type: 'integer', example: 1700000000, description: 'Unix seconds' })
   timestamp: number;
 
   @ApiProperty({ example: 12.4, description: 'Always a finite JSON number' })
@@ -56,16 +56,16 @@ export class MetricsResponseDto {
   @ApiProperty({ example: '1h', description: 'The range used (as requested, or the default 1h)' })
   range: string;
 
-  @ApiProperty({ example: 30, description: 'Seconds between points: the smallest of 15s 30s 1m 2m 3m 5m 10m 15m 30m 1h 2h 3h 6h 12h 1d that is >= range/120 (60-120 points for ranges of 30m or more)' })
+  @ApiProperty({ type: 'integer', example: 30, description: 'Seconds between points: the smallest of 15s 30s 1m 2m 3m 5m 10m 15m 30m 1h 2h 3h 6h 12h 1d that is >= range/120 (60-120 points for ranges of 30m or more)' })
   step: number;
 
-  @ApiProperty({ example: 60, description: 'rate() window in seconds: max(step, 60); each point covers the window ending at its timestamp' })
+  @ApiProperty({ type: 'integer', example: 60, description: 'rate() window in seconds: max(step, 60); each point covers the window ending at its timestamp' })
   window: number;
 
-  @ApiProperty({ example: 1699996430, description: 'Unix seconds of the first point asked for' })
+  @ApiProperty({ type: 'integer', example: 1699996430, description: 'Unix seconds of the first point asked for' })
   start: number;
 
-  @ApiProperty({ example: 1700000000, description: 'Unix seconds of the last point asked for: now rounded down to a multiple of step' })
+  @ApiProperty({ type: 'integer', example: 1700000000, description: 'Unix seconds of the last point asked for: now rounded down to a multiple of step' })
   end: number;
 
   @ApiProperty({
