@@ -273,6 +273,18 @@ describe('Istio endpoints over HTTP (fake cluster)', () => {
       expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('not valid JSON') });
     });
 
+    it('answers 400 to unknown query parameters and leaves the object unchanged (they were once ignored)', async () => {
+      const before = structuredClone(storedVs());
+      for (const query of ['dryRun=false', 'route=primary&route=beta-testers']) {
+        const response = await patch(`/virtual-services/payments/payment-service/weights?${query}`, body);
+        expect(response.statusCode).toBe(400);
+        expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('should not exist') });
+      }
+      expect(storedVs()).toEqual(before);
+      // The documented kubeconfig query parameter still works on the PATCH.
+      expect((await patch(`/virtual-services/payments/payment-service/weights?kubeconfig=${encodeURIComponent(encodeKubeconfig())}`, body)).statusCode).toBe(200);
+    });
+
     it('answers 404 for a missing VirtualService', async () => {
       expect((await patch('/virtual-services/payments/ghost/weights', body)).statusCode).toBe(404);
     });
