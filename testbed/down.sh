@@ -10,8 +10,9 @@ flock -w 120 9 || tb_die "another up.sh/ctl.sh holds $STATE/.lock"
 rm -f "$STATE/ready"
 for c in prometheus apiserver etcd; do stop_comp "$c"; done
 
-# Verify: no process of this state dir is left (matched by its command line, which names $STATE).
-left="$(ps -eo pid=,comm=,args= | awk -v s="$STATE" '($2=="etcd" || $2=="kube-apiserver" || $2=="prometheus") && index($0, s)' || true)"
+# Verify: no process of this state dir is left (matched by its command line, which names
+# files under $STATE/; other beds' dirs such as $STATE-foo/ do not match).
+left="$(ps -eo pid=,comm=,args= | awk -v s="$STATE/" '($2=="etcd" || $2=="kube-apiserver" || $2=="prometheus") && index($0, s)' || true)"
 if [[ -n "$left" ]]; then
   tb_log "ERROR: processes of $STATE still running:"
   echo "$left" >&2

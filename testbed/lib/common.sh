@@ -60,7 +60,7 @@ EOF
 pidfile() { echo "$RUN/$1.pid"; }
 
 # pid of a running component, or empty. Checks the pid still belongs to our process (its command
-# line mentions this state dir), so a recycled pid is never reported (or killed).
+# line mentions a path inside this state dir), so a recycled pid is never reported (or killed).
 comp_pid() {
   local f pid
   f="$(pidfile "$1")"
@@ -68,7 +68,8 @@ comp_pid() {
   pid="$(cat "$f" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
   [[ -r "/proc/$pid/cmdline" ]] || return 0
-  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE"; then echo "$pid"; fi
+  # "$STATE/" with the slash: /x/.testbed must not match /x/.testbed-other/...
+  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE/"; then echo "$pid"; fi
 }
 
 # start_detached NAME LOGFILE CMD... : new session (setsid) + nohup, so it outlives the caller;
@@ -104,6 +105,8 @@ stop_comp() {
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.3
   fi
+  # Give init a moment to reap the (re-parented) process so `ps` shows nothing left.
+  for i in $(seq 1 20); do [[ -d "/proc/$pid" ]] || break; sleep 0.1; done
   rm -f "$(pidfile "$name")"
 }
 
