@@ -32,7 +32,7 @@ go_build() {
   (
     cd "$mod"
     # -mod=readonly: go.mod/go.sum are committed and must not change during CI builds.
-    CGO_ENABLED=0 GOFLAGS="-mod=readonly" go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg"
+    CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg"
   ) >"$logf" 2>&1 || { rm -f "$tmp"; return 1; }
   mv -f "$tmp" "$out"
 }
