@@ -1,0 +1,168 @@
+import { startService, type RunningService } from '../support/e2e.js';
+import { eventually, testbedCtlAsync, testbedPid } from '../support/hostile-fixtures.js';
+
+/**
+ * Faults while the service is under load (test/e2e/faults.e2e.ts covers single requests): a few
+ * clients keep calling Kubernetes-backed and Prometheus-backed routes while kube-apiserver is
+ * stopped and started, then Prometheus is stopped and started, then Prometheus is frozen
+ * (SIGSTOP: connections accepted, never answered). Every answer must be 200 or 503, none may take
+ * longer than the configured timeout plus slack (each request carries a client-side timeout), the
+ * routes that do not need the failed upstream keep answering 200, and everything serves 200 again
+ * after the restart without restarting the service.
+ */
+const testbed = process.env.TESTBED === '1';
+const describeOnTestbed = testbed ? describe : describe.skip;
+const TIMEOUT_MS = 2_000;
+const SLACK_MS = 2_500;
+const WORKERS = 6;
+const HOLD_MS = 4_000;
+
+type Needs = 'kubernetes' | 'prometheus' | 'both';
+const ROUTES: Array<{ path: string; needs: Needs }> = [
+  { path: '/api/v1/istio/virtual-services?namespace=payments', needs: 'kubernetes' },
+  { path: '/api/v1/istio/virtual-services/payments/payment-service', needs: 'kubernetes' },
+  { path: '/api/v1/istio/peer-authentications?namespace=payments', needs: 'kubernetes' },
+  { path: '/api/v1/istio/authorization-policies?namespace=payments', needs: 'kubernetes' },
+  { path: '/api/v1/istio/status', needs: 'kubernetes' },
+  { path: '/api/v1/istio/topology?namespace=bookinfo', needs: 'kubernetes' },
+  { path: '/api/v1/istio/metrics/rps?service=payment-service&namespace=payments&range=30m', needs: 'prometheus' },
+  { path: '/api/v1/istio/metrics/error-rate?service=checkout&namespace=payments&range=1h', needs: 'prometheus' },
+  { path: '/api/v1/istio/metrics/latency?service=reviews&namespace=bookinfo&range=6h', needs: 'prometheus' },
+  { path: '/api/v1/istio/topology?namespace=payments&include=telemetry', needs: 'both' },
+];
+
+interface Sample {
+  needs: Needs;
+  path: string;
+  start: number;
+  end: number;
+  /** HTTP status, or 0 when the client gave up (timeout) or the connection failed. */
+  status: number;
+  code?: string;
+  failure?: string;
+}
+
+describeOnTestbed('faults under load on the test bed', () => {
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService({ KUBERNETES_TIMEOUT_MS: String(TIMEOUT_MS), PROMETHEUS_TIMEOUT_MS: String(TIMEOUT_MS), PROMETHEUS_CACHE_TTL_MS: '0' });
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('apiserver stop/start, Prometheus stop/start and freeze, all mid-load: only 200/503, no hang, recovery without a restart', async () => {
+    const samples: Sample[] = [];
+    const token = service.token(['viewer'], 'fault-load');
+    let stop = false;
+    const worker = async (id: number) => {
+      for (let i = id; !stop; i++) {
+        const route = ROUTES[i % ROUTES.length]!;
+        const start = performance.now();
+        try {
+          const response = await fetch(`${service.baseUrl}${route.path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(TIMEOUT_MS + SLACK_MS) });
+          const body = (await response.json()) as { code?: string };
+          samples.push({ ...route, start, end: performance.now(), status: response.status, code: body.code });
+        } catch (error) {
+          samples.push({ ...route, start, end: performance.now(), status: 0, failure: String((error as Error).name) });
+        }
+      }
+    };
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const allRoutesServe = async () => {
+      for (const route of ROUTES) if ((await service.request(route.path, { token })).status !== 200) return false;
+      return true;
+    };
+    /** Requests that started after `from` and finished before `to`. */
+    const within = (from: number, to: number) => samples.filter((sample) => sample.start >= from && sample.end <= to);
+
+    const windows: Record<string, [number, number]> = {};
+    const workers = Array.from({ length: WORKERS }, (_, id) => worker(id));
+    try {
+      windows.baseline = [performance.now(), performance.now() + 2_000];
+      await sleep(2_000);
+
+      await testbedCtlAsync('stop', 'apiserver');
+      let from = performance.now();
+      await sleep(HOLD_MS);
+      windows.apiserverDown = [from, performance.now()];
+      await testbedCtlAsync('start', 'apiserver');
+      await eventually(allRoutesServe);
+      await sleep(1_000);
+
+      await testbedCtlAsync('stop', 'prometheus');
+      from = performance.now();
+      await sleep(HOLD_MS);
+      windows.prometheusDown = [from, performance.now()];
+      await testbedCtlAsync('start', 'prometheus');
+      await eventually(allRoutesServe);
+      await sleep(1_000);
+
+      const pid = testbedPid('prometheus');
+      process.kill(pid, 'SIGSTOP');
+      from = performance.now();
+      try {
+        await sleep(HOLD_MS);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      windows.prometheusFrozen = [from, performance.now()];
+      await eventually(allRoutesServe);
+      windows.recovered = [performance.now(), performance.now() + 2_000];
+      await sleep(2_000);
+    } finally {
+      stop = true;
+      await Promise.all(workers);
+    }
+
+    const count = (list: Sample[]) => list.reduce<Record<string, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+    const slowest = Math.max(...samples.map(({ start, end }) => end - start));
+    console.info(
+      `faults under load: ${samples.length} requests by ${WORKERS} clients, statuses ${JSON.stringify(count(samples))}, slowest ${slowest.toFixed(0)} ms; ` +
+        Object.entries(windows)
+          .map(([name, [from, to]]) => `${name} ${JSON.stringify(count(within(from, to)))}`)
+          .join('; '),
+    );
+
+    // Nothing but 200 and 503; no request hung past the configured timeout + slack.
+    expect(samples.filter(({ status }) => status !== 200 && status !== 503)).toEqual([]);
+    expect(slowest).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    for (const sample of samples.filter(({ status }) => status === 503)) {
+      expect(['KUBERNETES_UNAVAILABLE', 'PROMETHEUS_UNAVAILABLE']).toContain(sample.code);
+    }
+
+    // The faults happened, hit exactly the routes that need the failed upstream, and no others.
+    const byNeed = (list: Sample[], needs: Needs[]) => list.filter((sample) => needs.includes(sample.needs));
+    const apiserverDown = within(...windows.apiserverDown!);
+    expect(byNeed(apiserverDown, ['kubernetes', 'both']).length).toBeGreaterThan(0);
+    for (const sample of byNeed(apiserverDown, ['kubernetes', 'both'])) expect(sample).toMatchObject({ status: 503, code: 'KUBERNETES_UNAVAILABLE' });
+    for (const sample of byNeed(apiserverDown, ['prometheus'])) expect(sample.status).toBe(200);
+
+    for (const window of [windows.prometheusDown!, windows.prometheusFrozen!]) {
+      const down = within(...window);
+      expect(byNeed(down, ['prometheus', 'both']).length).toBeGreaterThan(0);
+      for (const sample of byNeed(down, ['prometheus', 'both'])) expect(sample).toMatchObject({ status: 503, code: 'PROMETHEUS_UNAVAILABLE' });
+      for (const sample of byNeed(down, ['kubernetes'])) expect(sample.status).toBe(200);
+    }
+    // A frozen Prometheus costs the configured timeout, not more.
+    const frozen = byNeed(within(...windows.prometheusFrozen!), ['prometheus']);
+    for (const sample of frozen) expect(sample.end - sample.start).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+
+    // Before any fault everything answered 200 (the 503s are the injected ones).
+    const baseline = within(...windows.baseline!);
+    expect(baseline.length).toBeGreaterThan(0);
+    expect(count(baseline)).toEqual({ 200: baseline.length });
+
+    // Same process, serving again: everything after the last recovery is 200.
+    const after = samples.filter((sample) => sample.start >= windows.recovered![0]);
+    expect(after.length).toBeGreaterThan(0);
+    expect(count(after)).toEqual({ 200: after.length });
+    expect((await fetch(`${service.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+if (!testbed) {
+  it('faults under load need the local test bed (TESTBED=1); skipped against external clusters', () => {
+    expect(testbed).toBe(false);
+  });
+}
