@@ -6,7 +6,7 @@ import type { IstioResource } from './kubernetes.types.js';
 export interface CachedResource {
   readonly version: string;
   readonly informer: Informer;
-  /** A probe sent after the caller arrived must succeed before the cache is served (see LivenessGate). */
+  /** A probe in flight when the caller arrived (or sent for it) must succeed before the cache is served (see LivenessGate). */
   readonly gate: LivenessGate;
 }
 
