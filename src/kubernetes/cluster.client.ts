@@ -40,8 +40,9 @@ export interface ClusterClientOptions {
  * KubeConfig; the only place that calls @kubernetes/client-node APIs.
  *
  * With `watchCache` (the service's own cluster), list() answers from a watch-backed cache once it
- * is synced and the API server has answered a probe sent after the call (so a stopped or frozen API
- * server still gives 503 within the timeout, as a direct read would). Before the cache is synced,
+ * is synced and the API server has answered a one-item probe that was in flight when the call
+ * arrived or was sent for it (LivenessGate), so a stopped or frozen API server still gives 503
+ * within the timeout, as a direct read would. Before the cache is synced,
  * while its watch is broken, or when RBAC refuses a cluster-wide list/watch, list() reads directly.
  * get() and replace() always go to the API server: the write path never acts on cached data.
  */
