@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { startService, type RunningService } from '../support/e2e.js';
 import { encodeKubeconfigFile, Kube, testbedCtl } from '../support/kube.js';
@@ -10,6 +11,7 @@ import { encodeKubeconfigFile, Kube, testbedCtl } from '../support/kube.js';
  * the weights PATCH and kubeconfig overrides still read from the API server.
  */
 const VISIBLE_WITHIN_MS = 1_000;
+const KUBE_TIMEOUT_MS = 2_000;
 
 const virtualService = (name: string, stable = 90) => ({
   metadata: { name },
@@ -71,8 +73,17 @@ describe('watch cache of the default cluster on a real API server', () => {
     throw new Error(`not seen within ${limitMs} ms`);
   }
 
+  /** Lists until they are served from the cache again (no namespaced LIST reaches the API server). */
+  async function untilCached(limitMs: number): Promise<void> {
+    await timeUntil(async () => {
+      const before = await apiserverRequests('LIST', 'namespace');
+      expect((await list()).status).toBe(200);
+      return (await apiserverRequests('LIST', 'namespace')) === before;
+    }, limitMs);
+  }
+
   beforeAll(async () => {
-    service = await startService();
+    service = await startService({ KUBERNETES_TIMEOUT_MS: String(KUBE_TIMEOUT_MS) });
     kube = new Kube(service.env.kubeconfigPath);
     namespace = await kube.createNamespace('e2e-informer');
     await kube.create('networking.istio.io', 'virtualservices', namespace, virtualService('reviews'));
@@ -80,11 +91,7 @@ describe('watch cache of the default cluster on a real API server', () => {
     // The first list starts the cache; wait until reads stop reaching the API server as namespaced lists.
     expect((await list()).status).toBe(200);
     if (onTestbed) {
-      await timeUntil(async () => {
-        const before = await apiserverRequests('LIST', 'namespace');
-        await list();
-        return (await apiserverRequests('LIST', 'namespace')) === before;
-      }, 15_000);
+      await untilCached(15_000);
     } else {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
@@ -169,6 +176,25 @@ describe('watch cache of the default cluster on a real API server', () => {
     expect(await apiserverRequests('LIST', 'namespace')).toBe(before + 3);
   });
 
+  it('a frozen API server (SIGSTOP) gets 503 after the timeout even while the cache is synced', async () => {
+    if (!onTestbed) return console.warn('skipped: needs the test bed (freezes its kube-apiserver)');
+    await untilCached(15_000);
+    const pid = Number(readFileSync(join(process.env.TESTBED_DIR!, 'run', 'apiserver.pid'), 'utf8').trim());
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = performance.now();
+      const frozen = await list();
+      const ms = performance.now() - started;
+      expect(frozen.status).toBe(503);
+      expect(frozen.body.message).toContain(`did not answer within ${KUBE_TIMEOUT_MS} ms`);
+      expect(ms).toBeGreaterThanOrEqual(KUBE_TIMEOUT_MS - 100);
+      expect(ms).toBeLessThan(KUBE_TIMEOUT_MS + 1_500);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await untilCached(30_000);
+  });
+
   it('resumes after an API server restart (relist or resume, with backoff) without restarting the service', async () => {
     if (!onTestbed) return console.warn('skipped: needs the test bed (stops and starts its kube-apiserver)');
     testbedCtl('stop', 'apiserver');
@@ -181,11 +207,7 @@ describe('watch cache of the default cluster on a real API server', () => {
     }
     // Direct reads first, then the cache again once the watch is back.
     await timeUntil(async () => (await list()).status === 200, 30_000);
-    await timeUntil(async () => {
-      const before = await apiserverRequests('LIST', 'namespace');
-      await list();
-      return (await apiserverRequests('LIST', 'namespace')) === before;
-    }, 60_000);
+    await untilCached(60_000);
     await kube.mergePatchVirtualService(namespace, 'details', { metadata: { labels: { after: 'restart' } } });
     await kube.create('networking.istio.io', 'virtualservices', namespace, virtualService('after-restart', 80));
     expect(await timeUntil(async () => JSON.stringify(weightsOf((await list()).body, 'after-restart')) === '[80,20]')).toBeLessThan(VISIBLE_WITHIN_MS);
