@@ -4,8 +4,8 @@ import { eventually, testbedCtlAsync, testbedPid } from '../support/hostile-fixt
 /**
  * Faults while the service is under load (test/e2e/faults.e2e.ts covers single requests): a few
  * clients keep calling Kubernetes-backed and Prometheus-backed routes while kube-apiserver is
- * stopped and started, then Prometheus is stopped and started, then Prometheus is frozen
- * (SIGSTOP: connections accepted, never answered). Every answer must be 200 or 503, none may take
+ * stopped and started, then frozen (SIGSTOP: connections accepted, never answered), then
+ * Prometheus is stopped and started, then frozen. Every answer must be 200 or 503, none may take
  * longer than the configured timeout plus slack (each request carries a client-side timeout), the
  * routes that do not need the failed upstream keep answering 200, and everything serves 200 again
  * after the restart without restarting the service.
@@ -51,7 +51,7 @@ describeOnTestbed('faults under load on the test bed', () => {
     await service?.close();
   });
 
-  it('apiserver stop/start, Prometheus stop/start and freeze, all mid-load: only 200/503, no hang, recovery without a restart', async () => {
+  it('apiserver and Prometheus each stopped/started and frozen, all mid-load: only 200/503, no hang, recovery without a restart', async () => {
     const samples: Sample[] = [];
     const token = service.token(['viewer'], 'fault-load');
     let stop = false;
@@ -87,6 +87,18 @@ describeOnTestbed('faults under load on the test bed', () => {
       await sleep(HOLD_MS);
       windows.apiserverDown = [from, performance.now()];
       await testbedCtlAsync('start', 'apiserver');
+      await eventually(allRoutesServe);
+      await sleep(1_000);
+
+      const apiserverPid = testbedPid('apiserver');
+      process.kill(apiserverPid, 'SIGSTOP');
+      from = performance.now();
+      try {
+        await sleep(HOLD_MS);
+      } finally {
+        process.kill(apiserverPid, 'SIGCONT');
+      }
+      windows.apiserverFrozen = [from, performance.now()];
       await eventually(allRoutesServe);
       await sleep(1_000);
 
@@ -133,10 +145,12 @@ describeOnTestbed('faults under load on the test bed', () => {
 
     // The faults happened, hit exactly the routes that need the failed upstream, and no others.
     const byNeed = (list: Sample[], needs: Needs[]) => list.filter((sample) => needs.includes(sample.needs));
-    const apiserverDown = within(...windows.apiserverDown!);
-    expect(byNeed(apiserverDown, ['kubernetes', 'both']).length).toBeGreaterThan(0);
-    for (const sample of byNeed(apiserverDown, ['kubernetes', 'both'])) expect(sample).toMatchObject({ status: 503, code: 'KUBERNETES_UNAVAILABLE' });
-    for (const sample of byNeed(apiserverDown, ['prometheus'])) expect(sample.status).toBe(200);
+    for (const window of [windows.apiserverDown!, windows.apiserverFrozen!]) {
+      const down = within(...window);
+      expect(byNeed(down, ['kubernetes', 'both']).length).toBeGreaterThan(0);
+      for (const sample of byNeed(down, ['kubernetes', 'both'])) expect(sample).toMatchObject({ status: 503, code: 'KUBERNETES_UNAVAILABLE' });
+      for (const sample of byNeed(down, ['prometheus'])) expect(sample.status).toBe(200);
+    }
 
     for (const window of [windows.prometheusDown!, windows.prometheusFrozen!]) {
       const down = within(...window);
@@ -144,9 +158,9 @@ describeOnTestbed('faults under load on the test bed', () => {
       for (const sample of byNeed(down, ['prometheus', 'both'])) expect(sample).toMatchObject({ status: 503, code: 'PROMETHEUS_UNAVAILABLE' });
       for (const sample of byNeed(down, ['kubernetes'])) expect(sample.status).toBe(200);
     }
-    // A frozen Prometheus costs the configured timeout, not more.
-    const frozen = byNeed(within(...windows.prometheusFrozen!), ['prometheus']);
-    for (const sample of frozen) expect(sample.end - sample.start).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+    // A frozen upstream costs the configured timeout (not less: the answer is not made up; not more: the client timeout above).
+    for (const sample of byNeed(within(...windows.prometheusFrozen!), ['prometheus'])) expect(sample.end - sample.start).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+    for (const sample of byNeed(within(...windows.apiserverFrozen!), ['kubernetes'])) expect(sample.end - sample.start).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
 
     // Before any fault everything answered 200 (the 503s are the injected ones).
     const baseline = within(...windows.baseline!);
