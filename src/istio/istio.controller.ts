@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, Authenticated, CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/roles.js';
 import { KubernetesEndpoint } from '../common/api-docs.decorators.js';
+import { BodyDepthInterceptor } from '../common/body-depth.interceptor.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { KubeconfigOverride } from '../kubernetes/kubeconfig-override.decorator.js';
 import { KubeconfigQueryDto, NamespaceQueryDto, ResourcePathDto, UpdateWeightsDto } from './dto/istio-requests.dto.js';
@@ -50,6 +51,7 @@ export class IstioController {
 
   @Patch('virtual-services/:namespace/:name/weights')
   @AdminOnly()
+  @UseInterceptors(BodyDepthInterceptor)
   @ApiOperation({
     summary: 'Update traffic weights',
     description:

@@ -502,6 +502,10 @@ describe('hostile input against the real stack', () => {
         ['a JSON array', { body: '[]', headers: {} }, 400, 'VALIDATION_FAILED'],
         ['JSON null', { body: 'null', headers: {} }, 400, 'VALIDATION_FAILED'],
         ['a JSON string', { body: '"weights"', headers: {} }, 400, 'VALIDATION_FAILED'],
+        // Once a 500: class-transformer recursed per level and overflowed the stack.
+        ['weights nested 5000 arrays deep', { body: `{"weights":${'['.repeat(5000)}${']'.repeat(5000)}}` }, 400, 'VALIDATION_FAILED'],
+        ['an unknown field nested 2000 objects deep', { body: `{"weights":[],"x":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}` }, 400, 'VALIDATION_FAILED'],
+        ['a weight nested 20 levels deep', { body: `{"weights":[{"destination":"stable","weight":${'['.repeat(20)}50${']'.repeat(20)}},{"destination":"canary","weight":50}]}` }, 400, 'VALIDATION_FAILED'],
       ];
       for (const [name, options, expected, code] of cases) {
         const headers = { ...auth(), 'content-type': 'application/json', ...options.headers };

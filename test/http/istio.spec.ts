@@ -285,6 +285,21 @@ describe('Istio endpoints over HTTP (fake cluster)', () => {
       expect((await patch(`/virtual-services/payments/payment-service/weights?kubeconfig=${encodeURIComponent(encodeKubeconfig())}`, body)).statusCode).toBe(200);
     });
 
+    it('answers 400, not 500, to deeply nested JSON (the transformer once overflowed the stack)', async () => {
+      const before = structuredClone(storedVs());
+      for (const payload of [`{"weights":${'['.repeat(5000)}${']'.repeat(5000)}}`, `{"weights":[],"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`]) {
+        const response = await app.inject({
+          method: 'PATCH',
+          url: `${BASE}/virtual-services/payments/payment-service/weights`,
+          payload,
+          headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json' },
+        });
+        expect(response.statusCode).toBe(400);
+        expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('nested deeper than') });
+      }
+      expect(storedVs()).toEqual(before);
+    });
+
     it('answers 404 for a missing VirtualService', async () => {
       expect((await patch('/virtual-services/payments/ghost/weights', body)).statusCode).toBe(404);
     });
