@@ -6,6 +6,13 @@ import { ApiError } from './api-error.js';
 export const MAX_BODY_DEPTH = 16;
 
 /**
+ * Field names the ValidationPipe cannot see: class-transformer skips `__proto__` and `constructor`
+ * and every name the target instance already has as a function (all of Object.prototype's members),
+ * so `?toString=1` or `{"valueOf": 1}` were silently dropped instead of refused as unknown.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
+
+/**
  * Whether a parsed JSON value nests objects/arrays deeper than `limit` (the top level is depth 1).
  * Iterative, so the check itself cannot overflow the stack on the inputs it exists to refuse.
  */
@@ -22,19 +29,37 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** The first reserved field name anywhere in a parsed value (call after the depth check). */
+export function reservedKeyIn(value: unknown): string | undefined {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    for (const key of Object.keys(current)) {
+      if (RESERVED_KEYS.has(key)) return key;
+      stack.push((current as Record<string, unknown>)[key]);
+    }
+  }
+  return undefined;
+}
+
 /**
- * Refuses deeply nested JSON bodies with 400 before validation. JSON.parse accepts any depth, but
- * class-transformer (the ValidationPipe's transform) recurses per level: a 1 MB body of nested
- * arrays overflowed the stack and answered 500. Interceptors run before pipes, so the body never
- * reaches the transformer.
+ * Checks the raw query and body before the ValidationPipe (interceptors run before pipes):
+ * - bodies nested deeper than MAX_BODY_DEPTH answer 400: JSON.parse accepts any depth, but
+ *   class-transformer recurses per level, and a body of nested arrays overflowed the stack (500);
+ * - query parameters and body fields with reserved names answer 400 like any unknown field.
  */
 @Injectable()
-export class BodyDepthInterceptor implements NestInterceptor {
+export class StrictInputInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const { body } = context.switchToHttp().getRequest<{ body?: unknown }>();
+    const { body, query } = context.switchToHttp().getRequest<{ body?: unknown; query?: unknown }>();
     if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
       throw new ApiError('VALIDATION_FAILED', `Request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
     }
+    const inQuery = query && typeof query === 'object' ? Object.keys(query).find((key) => RESERVED_KEYS.has(key)) : undefined;
+    if (inQuery !== undefined) throw new ApiError('VALIDATION_FAILED', `property ${inQuery} should not exist`);
+    const inBody = reservedKeyIn(body);
+    if (inBody !== undefined) throw new ApiError('VALIDATION_FAILED', `property ${inBody} should not exist`);
     return next.handle();
   }
 }

@@ -3,8 +3,8 @@ import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeRes
 import { AdminOnly, Authenticated, CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/roles.js';
 import { KubernetesEndpoint } from '../common/api-docs.decorators.js';
-import { BodyDepthInterceptor } from '../common/body-depth.interceptor.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { StrictInputInterceptor } from '../common/strict-input.interceptor.js';
 import { KubeconfigOverride } from '../kubernetes/kubeconfig-override.decorator.js';
 import { KubeconfigQueryDto, NamespaceQueryDto, ResourcePathDto, UpdateWeightsDto } from './dto/istio-requests.dto.js';
 import { AuthorizationPolicyDto, IstioStatusDto, PeerAuthenticationDto, VirtualServiceDto } from './dto/istio-responses.dto.js';
@@ -15,6 +15,7 @@ import { VirtualServicesService } from './virtual-services.service.js';
 @ApiTags('istio')
 @Authenticated()
 @KubernetesEndpoint()
+@UseInterceptors(StrictInputInterceptor)
 @Controller('istio')
 export class IstioController {
   constructor(
@@ -51,7 +52,6 @@ export class IstioController {
 
   @Patch('virtual-services/:namespace/:name/weights')
   @AdminOnly()
-  @UseInterceptors(BodyDepthInterceptor)
   @ApiOperation({
     summary: 'Update traffic weights',
     description:

@@ -10,7 +10,7 @@ import { Kube } from '../support/kube.js';
 const CLIENTS = 10;
 const PATCHES_PER_CLIENT = 50;
 
-const spec = () => ({
+const spec = (): Record<string, any> => ({
   hosts: ['race'],
   gateways: ['mesh'],
   http: [
@@ -113,8 +113,8 @@ describe('concurrent weight changes on one VirtualService', () => {
     }
     expect(final.metadata.labels.app).toBe('race');
     const expected = spec();
-    expected.http[1]!.route[0]!.weight = finalSet[0];
-    expected.http[1]!.route[1]!.weight = finalSet[1];
+    expected.http[1].route[0].weight = finalSet[0];
+    expected.http[1].route[1].weight = finalSet[1];
     expect(final.spec).toEqual(expected);
   });
 });

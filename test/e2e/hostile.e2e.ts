@@ -19,7 +19,7 @@ const BODY_LIMIT = 16_384;
 const OVERRIDE_MAX = 8_192;
 const now = () => Math.floor(Date.now() / 1000);
 
-const vsSpec = () => ({
+const vsSpec = (): Record<string, any> => ({
   hosts: ['payment-service'],
   http: [
     { name: 'beta-testers', match: [{ headers: { 'x-canary': { exact: 'true' } } }], route: [{ destination: { host: 'payment-service', subset: 'canary' } }] },
@@ -465,6 +465,12 @@ describe('hostile input against the real stack', () => {
         `/api/v1/istio/peer-authentications?namespace=${namespace}&labelSelector=x`,
         `/api/v1/istio/authorization-policies?namespace=${namespace}&fieldSelector=x`,
         `/api/v1/istio/topology?namespace=${namespace}&depth=2`,
+        // Names of Object.prototype members were once dropped silently by the transformer (200).
+        `${listPath()}&toString=1`,
+        `${listPath()}&__proto__=1`,
+        `/api/v1/istio/metrics/rps?service=payment-service&namespace=payments&constructor=1`,
+        `/api/v1/istio/topology?namespace=${namespace}&hasOwnProperty=1`,
+        `/api/v1/istio/status?prototype=1`,
       ];
       for (const path of reads) {
         const { status, body } = await service.request(path, { token: token() });
@@ -477,6 +483,8 @@ describe('hostile input against the real stack', () => {
         ['an unknown field in a weight', `${vsPath()}/weights`, JSON.stringify({ weights: [{ destination: 'stable', weight: 50, host: 'evil' }, { destination: 'canary', weight: 50 }] })],
         ['__proto__', `${vsPath()}/weights`, `{"weights":[{"destination":"stable","weight":50},{"destination":"canary","weight":50}],"__proto__":{"admin":true}}`],
         ['constructor.prototype', `${vsPath()}/weights`, `{"weights":[{"destination":"stable","weight":50},{"destination":"canary","weight":50}],"constructor":{"prototype":{"admin":true}}}`],
+        ['a body field named valueOf', `${vsPath()}/weights`, JSON.stringify({ ...CHANGING_BODY, valueOf: 1 })],
+        ['a weight field named constructor', `${vsPath()}/weights`, JSON.stringify({ weights: [{ destination: 'stable', weight: 50, constructor: 'x' }, { destination: 'canary', weight: 50 }] })],
         ['an unknown query parameter on the PATCH', `${vsPath()}/weights?dryRun=false`, JSON.stringify(CHANGING_BODY)],
         ['a query parameter twice on the PATCH', `${vsPath()}/weights?route=primary&route=beta-testers`, JSON.stringify(CHANGING_BODY)],
       ];
@@ -489,7 +497,7 @@ describe('hostile input against the real stack', () => {
 
     it('bodies: oversize 413 (with and without Content-Length), other media types 415 or 400, not JSON 400; nothing changed', async () => {
       const oversize = JSON.stringify({ ...CHANGING_BODY, route: 'x'.repeat(BODY_LIMIT) });
-      const cases: Array<[string, Parameters<typeof rawRequest>[1], number, string]> = [
+      const cases: Array<[string, Omit<Parameters<typeof rawRequest>[1], 'path'>, number, string]> = [
         ['oversize with Content-Length', { body: oversize }, 413, 'PAYLOAD_TOO_LARGE'],
         ['oversize, chunked', { body: oversize, chunked: true }, 413, 'PAYLOAD_TOO_LARGE'],
         ['oversize kubeconfig in the body, within the body limit', { body: JSON.stringify({ ...CHANGING_BODY, kubeconfig: 'A'.repeat(OVERRIDE_MAX + 4) }) }, 400, 'INVALID_KUBECONFIG'],
@@ -568,8 +576,8 @@ describe('hostile input against the real stack', () => {
       expect(after.resourceVersion).not.toBe(before.resourceVersion);
       expect(body.resourceVersion).toBe(after.resourceVersion);
       const expected = vsSpec();
-      expected.http[1]!.route[0]!.weight = 70;
-      expected.http[1]!.route[1]!.weight = 30;
+      expected.http[1].route[0].weight = 70;
+      expected.http[1].route[1].weight = 30;
       expect(after.spec).toEqual(expected);
     });
   });
