@@ -28,6 +28,9 @@ class FakeApiServer {
   probe: 'ok' | 'hang' | 403 = 'ok';
   /** How the informer's cluster-wide list is answered. */
   clusterList: 'ok' | 403 = 'ok';
+  /** Whether discovery lists the Istio groups, and what /readyz says. */
+  istioServed = true;
+  ready = true;
   private watches: ServerResponse[] = [];
   url = '';
 
@@ -68,10 +71,14 @@ class FakeApiServer {
     const url = new URL(request.url ?? '/', 'http://fake');
     if (url.pathname === '/apis') {
       this.requests.push('discovery');
-      return this.json(response, 200, {
-        kind: 'APIGroupList',
-        groups: [{ name: 'networking.istio.io', versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }], preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' } }],
-      });
+      const group = (name: string) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } });
+      return this.json(response, 200, { kind: 'APIGroupList', groups: this.istioServed ? [group('networking.istio.io'), group('security.istio.io')] : [group('apps')] });
+    }
+    if (url.pathname === '/readyz') {
+      this.requests.push('readyz');
+      response.writeHead(this.ready ? 200 : 500);
+      response.end(this.ready ? 'ok' : '[-]poststarthook/crd-informer-synced failed');
+      return;
     }
     const namespaced = /^\/apis\/networking\.istio\.io\/v1\/namespaces\/([^/]+)\/virtualservices$/.exec(url.pathname);
     if (namespaced) {
@@ -235,5 +242,51 @@ describe('ClusterClient watch cache (fake API server over HTTP)', () => {
     expect(api.sockets.size).toBeGreaterThan(0);
     await client.close();
     await until(() => api['watches'].length === 0);
+  });
+});
+
+describe('ClusterClient discovery of the Istio API groups (fake API server over HTTP)', () => {
+  let api: FakeApiServer;
+  let client: ClusterClient;
+
+  beforeEach(async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromClusterAndUser({ name: 'c', server: api.url, skipTLSVerify: true }, { name: 'u', token: 't' });
+    client = new ClusterClient(kubeConfig, { server: api.url, source: 'default' }, 1_000);
+  });
+  afterEach(async () => {
+    await client.close();
+    await api.stop();
+  });
+
+  const failure = (run: Promise<unknown>) => run.then(() => undefined, (error: unknown) => error as ApiError);
+
+  it('a starting API server (Istio groups not registered yet, /readyz failing) gives 503, not "Istio is not installed"', async () => {
+    api.istioServed = false;
+    api.ready = false;
+    const error = await failure(client.list(VIRTUAL_SERVICES, 'payments'));
+    expect(error).toMatchObject({ code: 'KUBERNETES_UNAVAILABLE', message: expect.stringContaining('not ready yet') });
+    // Nothing wrong is kept: the next call after the groups appear succeeds.
+    api.istioServed = true;
+    api.ready = true;
+    expect(names(await client.list(VIRTUAL_SERVICES, 'payments'))).toEqual(['checkout@6', 'reviews@5']);
+  });
+
+  it('a ready API server without the Istio groups: 404 ISTIO_NOT_INSTALLED, re-checked after a second, not after 30 s', async () => {
+    api.istioServed = false;
+    expect(await failure(client.list(VIRTUAL_SERVICES, 'payments'))).toMatchObject({ code: 'ISTIO_NOT_INSTALLED' });
+    expect(await failure(client.list(VIRTUAL_SERVICES, 'payments'))).toMatchObject({ code: 'ISTIO_NOT_INSTALLED' });
+    expect(api.count('discovery')).toBe(1);
+    api.istioServed = true;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(names(await client.list(VIRTUAL_SERVICES, 'payments'))).toEqual(['checkout@6', 'reviews@5']);
+  });
+
+  it('a complete discovery is kept (no readiness check, one discovery for many calls)', async () => {
+    for (let i = 0; i < 5; i++) await client.apiGroups();
+    expect(api.count('discovery')).toBe(1);
+    expect(api.count('readyz')).toBe(0);
   });
 });

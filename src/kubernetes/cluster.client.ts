@@ -2,6 +2,7 @@ import {
   ApisApi,
   AppsV1Api,
   CustomObjectsApi,
+  Health,
   Watch,
   type ConfigurationOptions,
   type KubeConfig,
@@ -15,6 +16,9 @@ import { requestOptions, SharedDispatcher, withinTimeout } from './request-optio
 import { WatchCache } from './watch-cache.js';
 
 const DISCOVERY_TTL_MS = 30_000;
+/** A discovery that lacks an Istio group (not installed, or an API server still starting) is re-checked this soon. */
+const INCOMPLETE_DISCOVERY_TTL_MS = 1_000;
+const ISTIO_GROUPS: IstioGroup[] = ['networking.istio.io', 'security.istio.io'];
 
 /** Cluster-wide lists of the watch cache are read in pages of this size. */
 const LIST_PAGE_SIZE = 500;
@@ -53,7 +57,8 @@ export class ClusterClient {
   private readonly dispatcher = new SharedDispatcher();
   private readonly options: ConfigurationOptions;
   private readonly watchCache?: WatchCache;
-  private discovery?: { at: number; groups: Promise<Map<string, ApiGroupInfo>> };
+  private readonly health: Health;
+  private discovery?: { at: number; ttlMs: number; groups: Promise<Map<string, ApiGroupInfo>> };
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -64,6 +69,7 @@ export class ClusterClient {
     this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
     this.apis = kubeConfig.makeApiClient(ApisApi);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.health = new Health(kubeConfig);
     this.options = requestOptions(timeoutMs, this.dispatcher);
     if (options.watchCache) {
       this.watchCache = new WatchCache(
@@ -85,30 +91,46 @@ export class ClusterClient {
     }
   }
 
-  /** Served API groups (Istio's among them), cached briefly: discovery rarely changes. */
+  /**
+   * Served API groups (Istio's among them), cached briefly: discovery rarely changes. A starting
+   * API server answers /apis before its CRD groups are registered, so a discovery without both
+   * Istio groups is kept for a second only, and is believed only if the API server says it is
+   * ready (/readyz); otherwise the caller gets 503, not a wrong "Istio is not installed".
+   */
   async apiGroups(): Promise<Map<string, ApiGroupInfo>> {
     const now = Date.now();
-    if (!this.discovery || now - this.discovery.at > DISCOVERY_TTL_MS) {
-      const groups = this.call('discover API groups', () => this.apis.getAPIVersions({}, this.options)).then(
-        (list) =>
-          new Map(
-            list.groups.map((group) => [
-              group.name,
-              {
-                group: group.name,
-                preferredVersion: group.preferredVersion?.version ?? group.versions[0]?.version ?? '',
-                servedVersions: group.versions.map((version) => version.version),
-              },
-            ]),
-          ),
+    if (!this.discovery || now - this.discovery.at > this.discovery.ttlMs) {
+      // Until it settles, concurrent callers share it.
+      const entry: NonNullable<ClusterClient['discovery']> = { at: now, ttlMs: Infinity, groups: this.discover() };
+      entry.groups.then(
+        (groups) => (entry.ttlMs = ISTIO_GROUPS.every((group) => groups.has(group)) ? DISCOVERY_TTL_MS : INCOMPLETE_DISCOVERY_TTL_MS),
+        // A failed discovery must not be cached.
+        () => {
+          if (this.discovery === entry) this.discovery = undefined;
+        },
       );
-      this.discovery = { at: now, groups };
-      // A failed discovery must not be cached.
-      groups.catch(() => {
-        if (this.discovery?.groups === groups) this.discovery = undefined;
-      });
+      this.discovery = entry;
     }
     return this.discovery.groups;
+  }
+
+  private async discover(): Promise<Map<string, ApiGroupInfo>> {
+    const list = await this.call('discover API groups', () => this.apis.getAPIVersions({}, this.options));
+    const groups = new Map(
+      list.groups.map((group) => [
+        group.name,
+        {
+          group: group.name,
+          preferredVersion: group.preferredVersion?.version ?? group.versions[0]?.version ?? '',
+          servedVersions: group.versions.map((version) => version.version),
+        },
+      ]),
+    );
+    if (ISTIO_GROUPS.some((group) => !groups.has(group))) {
+      const ready = await this.call('check that the API server is ready', () => this.health.readyz({ signal: AbortSignal.timeout(this.timeoutMs) }));
+      if (!ready) throw new ApiError('KUBERNETES_UNAVAILABLE', 'The Kubernetes API is not ready yet (it is still registering its API groups)');
+    }
+    return groups;
   }
 
   /** The version to use for an Istio group: the cluster's preferred one (v1 on current Istio, v1beta1 on older). */
