@@ -165,6 +165,15 @@ describe('Informer', () => {
     expect(informer.list('a')).toEqual([]);
   });
 
+  it('a watch refused by RBAC (403) lists again, and the refused list disables the cache', async () => {
+    await synced([vs('a', 'x', '5')]);
+    source.lists.push(httpError(403));
+    source.lastWatch.end(Object.assign(new Error('Forbidden'), { statusCode: 403 }));
+    await until(() => informer.state === 'disabled');
+    expect(source.listCalls).toHaveLength(2);
+    expect(informer.size).toBe(0);
+  });
+
   it('is not synced while the watch is broken; backs off, then resumes from the last resourceVersion', async () => {
     await synced([vs('a', 'x', '5')]);
     source.lastWatch.emit('MODIFIED', vs('a', 'x', '15'));

@@ -239,7 +239,10 @@ export class Informer {
   }
 
   private watchEnded(generation: number, error: unknown, healthy: boolean): void {
-    if (this.relistNeeded || statusOf(error) === 410) {
+    // 410: our resourceVersion is too old. 401/403/404: RBAC or the type changed (an open watch is
+    // not re-authorized, a new one is); a list finds out which, and disables the cache if it must.
+    const status = statusOf(error);
+    if (this.relistNeeded || status === 410 || status === 401 || status === 403 || status === 404) {
       this.relistNeeded = false;
       void this.relist(generation);
       return;
