@@ -1,5 +1,6 @@
-import { startService, type RunningService } from '../support/e2e.js';
-import { Kube } from '../support/kube.js';
+import type { RunningService } from '../support/e2e.js';
+import { serviceWithVirtualService, type ServiceWithVirtualService } from '../support/hostile-fixtures.js';
+import type { Kube } from '../support/kube.js';
 
 /**
  * 10 clients x 50 weight PATCHes racing on one VirtualService while another client edits labels
@@ -36,20 +37,16 @@ interface Outcome {
 }
 
 describe('concurrent weight changes on one VirtualService', () => {
+  let fixture: ServiceWithVirtualService;
   let service: RunningService;
   let kube: Kube;
   let namespace: string;
 
   beforeAll(async () => {
-    service = await startService();
-    kube = new Kube(service.env.kubeconfigPath);
-    namespace = await kube.createNamespace('e2e-race');
-    await kube.create('networking.istio.io', 'virtualservices', namespace, { metadata: { name: 'race', labels: { app: 'race' } }, spec: spec() });
+    fixture = await serviceWithVirtualService('e2e-race', 'race', spec());
+    ({ service, kube, namespace } = fixture);
   });
-  afterAll(async () => {
-    await kube?.deleteNamespace(namespace);
-    await service?.close();
-  });
+  afterAll(() => fixture?.close());
 
   it(`${CLIENTS} clients x ${PATCHES_PER_CLIENT} PATCHes + a concurrent label/annotation editor: only 200/409, a requested final split, no edit lost`, async () => {
     const path = `/api/v1/istio/virtual-services/${namespace}/race/weights`;

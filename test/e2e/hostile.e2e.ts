@@ -1,7 +1,16 @@
 import { stringify } from 'yaml';
-import { startService, type RunningService } from '../support/e2e.js';
-import { prometheusHandlerCount, rawRequest, selfSignedCertificate, startRecorder, Tripwires, type Recorder } from '../support/hostile-fixtures.js';
-import { Kube } from '../support/kube.js';
+import type { RunningService } from '../support/e2e.js';
+import {
+  prometheusHandlerCount,
+  rawRequest,
+  selfSignedCertificate,
+  serviceWithVirtualService,
+  startRecorder,
+  Tripwires,
+  type Recorder,
+  type ServiceWithVirtualService,
+} from '../support/hostile-fixtures.js';
+import type { Kube } from '../support/kube.js';
 import { b64, kubeconfigDoc, type KubeconfigParts } from '../support/kubeconfig-fixtures.js';
 import { rsaKeyPair, signToken } from '../support/test-app.js';
 
@@ -38,6 +47,7 @@ const vsSpec = (): Record<string, any> => ({
 const CHANGING_BODY = { weights: [{ destination: 'stable', weight: 50 }, { destination: 'canary', weight: 50 }] };
 
 describe('hostile input against the real stack', () => {
+  let fixture: ServiceWithVirtualService;
   let service: RunningService;
   let kube: Kube;
   let namespace: string;
@@ -71,7 +81,7 @@ describe('hostile input against the real stack', () => {
     tls = selfSignedCertificate();
     [allowed, offList, plainHttp, proxy] = await Promise.all([startRecorder(tls), startRecorder(tls), startRecorder(), startRecorder()]);
     tripwires = new Tripwires();
-    service = await startService({
+    fixture = await serviceWithVirtualService('e2e-hostile', 'payment-service', vsSpec(), {
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
       JWT_PUBLIC_KEY: rsa.publicKey,
@@ -81,14 +91,11 @@ describe('hostile input against the real stack', () => {
       KUBECONFIG_OVERRIDE_ALLOWED_SERVERS: allowed.origin,
       PROMETHEUS_CACHE_TTL_MS: '0',
     });
-    kube = new Kube(service.env.kubeconfigPath);
-    namespace = await kube.createNamespace('e2e-hostile');
-    await kube.create('networking.istio.io', 'virtualservices', namespace, { metadata: { name: 'payment-service', labels: { app: 'payment-service' } }, spec: vsSpec() });
+    ({ service, kube, namespace } = fixture);
   });
 
   afterAll(async () => {
-    await kube?.deleteNamespace(namespace);
-    await service?.close();
+    await fixture?.close();
     await Promise.all([allowed, offList, plainHttp, proxy].map((recorder) => recorder?.close()));
     tripwires?.close();
   });

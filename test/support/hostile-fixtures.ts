@@ -5,6 +5,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startService, type RunningService } from './e2e.js';
+import { Kube } from './kube.js';
 
 /**
  * Helpers for the hostile-input, concurrency and fault e2e suites: upstream listeners that record
@@ -211,4 +213,29 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_0
 /** The pid of a test bed component (from $TESTBED_DIR/run), e.g. to freeze it with SIGSTOP. */
 export function testbedPid(component: 'apiserver' | 'prometheus'): number {
   return Number(readFileSync(join(process.env.TESTBED_DIR!, 'run', `${component}.pid`), 'utf8').trim());
+}
+
+export interface ServiceWithVirtualService {
+  service: RunningService;
+  kube: Kube;
+  namespace: string;
+  /** Deletes the namespace and stops the service. */
+  close(): Promise<void>;
+}
+
+/** The real service plus a fresh namespace holding one VirtualService (app label = its name). */
+export async function serviceWithVirtualService(prefix: string, name: string, spec: Record<string, unknown>, extraEnv: Record<string, string> = {}): Promise<ServiceWithVirtualService> {
+  const service = await startService(extraEnv);
+  const kube = new Kube(service.env.kubeconfigPath);
+  const namespace = await kube.createNamespace(prefix);
+  await kube.create('networking.istio.io', 'virtualservices', namespace, { metadata: { name, labels: { app: name } }, spec });
+  return {
+    service,
+    kube,
+    namespace,
+    close: async () => {
+      await kube.deleteNamespace(namespace);
+      await service.close();
+    },
+  };
 }
