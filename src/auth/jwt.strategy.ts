@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import jwksRsa from 'jwks-rsa';
 import type { Algorithm } from 'jsonwebtoken';
 import { ExtractJwt, Strategy, type SecretOrKeyProvider } from 'passport-jwt';
@@ -41,12 +41,15 @@ export function buildKeyProvider(jwt: AppConfig['jwt'], timeoutMs: number): { pr
     ? jwksRsa.passportJwtSecret({ jwksUri: jwt.jwksUri, cache: true, cacheMaxAge: 600_000, rateLimit: true, jwksRequestsPerMinute: 10, timeout: timeoutMs })
     : undefined;
 
+  // Key objects are built once: given strings, jsonwebtoken converts them on every request.
+  const secretKey = jwt.secret ? createSecretKey(Buffer.from(jwt.secret)) : undefined;
+  const publicKey = jwt.publicKey ? createPublicKey(jwt.publicKey) : undefined;
   const provider = (request: unknown, rawJwtToken: string, done: KeyCallback) => {
     if (rawJwtToken.length > MAX_TOKEN_LENGTH) return done(new Error('token too large'));
     const alg = algorithmOfHeader(rawJwtToken);
     if (!alg || !(algorithms as string[]).includes(alg)) return done(new Error('token algorithm not accepted'));
-    if (alg === 'HS256') return done(null, jwt.secret);
-    if (jwt.publicKey) return done(null, jwt.publicKey);
+    if (alg === 'HS256') return done(null, secretKey as never);
+    if (publicKey) return done(null, publicKey as never);
     return jwks!(request as never, rawJwtToken, done as never);
   };
   return { provider: provider as SecretOrKeyProvider, algorithms };

@@ -10,6 +10,7 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   kubeconfigPath?: string;
   kubernetesTimeoutMs: number;
+  watchCache: { enabled: boolean; maxObjects: number };
   weightUpdateMaxAttempts: number;
   overrides: {
     enabled: boolean;
@@ -71,6 +72,12 @@ export const CONFIG_VARIABLES: VariableDoc[] = [
       'Kubeconfig file of the default cluster. Without it the in-cluster service account is used when running in a pod; otherwise Kubernetes endpoints answer 503 CLUSTER_NOT_CONFIGURED.',
   },
   { name: 'KUBERNETES_TIMEOUT_MS', default: '10000', description: 'Timeout of every call to the Kubernetes API.' },
+  {
+    name: 'KUBERNETES_WATCH_CACHE',
+    default: 'true',
+    description: 'Serve list reads of the default cluster from watch-backed caches (needs cluster-wide list/watch on the Istio types; falls back to direct reads without it).',
+  },
+  { name: 'KUBERNETES_WATCH_CACHE_MAX_OBJECTS', default: '10000', description: 'Largest number of objects cached per resource type; beyond it reads go to the API server.' },
   {
     name: 'WEIGHT_UPDATE_MAX_ATTEMPTS',
     default: '5',
@@ -264,6 +271,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: logLevel as AppConfig['logLevel'],
     kubeconfigPath,
     kubernetesTimeoutMs: integer(env, 'KUBERNETES_TIMEOUT_MS', 10_000, 100, 300_000),
+    watchCache: {
+      enabled: boolean(env, 'KUBERNETES_WATCH_CACHE', true),
+      maxObjects: integer(env, 'KUBERNETES_WATCH_CACHE_MAX_OBJECTS', 10_000, 1, 1_000_000),
+    },
     weightUpdateMaxAttempts: integer(env, 'WEIGHT_UPDATE_MAX_ATTEMPTS', 5, 1, 20),
     overrides: {
       enabled: boolean(env, 'KUBECONFIG_OVERRIDES_ENABLED', true),

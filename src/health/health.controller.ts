@@ -68,8 +68,7 @@ export class HealthController {
       return check.up({ configured: false });
     }
     try {
-      await cluster.apiGroups();
-      return check.up();
+      return (await cluster.ready()) ? check.up() : check.down({ message: 'The Kubernetes API server reports it is not ready' });
     } catch (error) {
       return check.down({ message: (error as Error).message });
     }

@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ClusterResolver } from '../kubernetes/cluster.resolver.js';
-import { VIRTUAL_SERVICES } from '../kubernetes/kubernetes.types.js';
+import { type IstioObject, VIRTUAL_SERVICES } from '../kubernetes/kubernetes.types.js';
 import { toVirtualServiceView, type VirtualServiceView } from './istio.views.js';
 import { planWeightUpdate, validateWeightSet, type WeightRequest } from './weights.js';
 
@@ -19,7 +19,23 @@ export class VirtualServicesService {
 
   async list(namespace: string, override: string | undefined, caller: AuthUser): Promise<VirtualServiceView[]> {
     const objects = await this.clusters.forRequest(override, caller).list(VIRTUAL_SERVICES, namespace);
-    return objects.map(toVirtualServiceView).sort((a, b) => a.name.localeCompare(b.name));
+    return objects.map((object) => this.view(object)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Objects from the watch cache are frozen and replaced (never mutated) on change, so their view
+   * can be computed once per version; keyed weakly, a replaced object's view goes with it.
+   */
+  private readonly views = new WeakMap<IstioObject, VirtualServiceView>();
+
+  private view(object: IstioObject): VirtualServiceView {
+    if (!Object.isFrozen(object)) return toVirtualServiceView(object);
+    let view = this.views.get(object);
+    if (!view) {
+      view = Object.freeze(toVirtualServiceView(object));
+      this.views.set(object, view);
+    }
+    return view;
   }
 
   async get(namespace: string, name: string, override: string | undefined, caller: AuthUser): Promise<VirtualServiceView> {

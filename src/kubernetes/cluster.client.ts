@@ -36,6 +36,8 @@ export interface ClusterClientOptions {
    * request, so one built with a caller's credentials would leak to other callers).
    */
   watchCache?: boolean | Partial<InformerOptions>;
+  /** Called after every API call: operation (verb and resource), outcome ("ok" or an error code), duration. */
+  observe?: (operation: string, outcome: string, seconds: number) => void;
 }
 
 /**
@@ -64,8 +66,9 @@ export class ClusterClient {
     private readonly kubeConfig: KubeConfig,
     readonly identity: ClusterIdentity,
     private readonly timeoutMs: number,
-    options: ClusterClientOptions = {},
+    private readonly clientOptions: ClusterClientOptions = {},
   ) {
+    const options = clientOptions;
     this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
     this.apis = kubeConfig.makeApiClient(ApisApi);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -84,11 +87,23 @@ export class ClusterClient {
   }
 
   private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    // "list virtualservices in namespace x" -> "list virtualservices": bounded metric labels.
+    const operation = action.split(' ').slice(0, 2).join(' ');
     try {
-      return await run();
+      const result = await run();
+      this.clientOptions.observe?.(operation, 'ok', (performance.now() - started) / 1000);
+      return result;
     } catch (error) {
-      throw mapKubernetesError(error, this.context(action));
+      const mapped = mapKubernetesError(error, this.context(action));
+      this.clientOptions.observe?.(operation, mapped.code, (performance.now() - started) / 1000);
+      throw mapped;
     }
+  }
+
+  /** Readiness: the API server answers /readyz within the timeout (never cached). */
+  async ready(): Promise<boolean> {
+    return this.call('check that the API server is ready', () => this.health.readyz({ signal: AbortSignal.timeout(this.timeoutMs) }));
   }
 
   /**

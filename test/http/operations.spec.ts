@@ -41,7 +41,7 @@ describe('operational endpoints and HTTP hardening', () => {
   });
 
   it('GET /readyz answers 503 with details when the cluster is down', async () => {
-    cluster.failNext('apiGroups', new ApiError('KUBERNETES_UNAVAILABLE', 'The Kubernetes API is unreachable (discover API groups)'));
+    cluster.failNext('ready', new ApiError('KUBERNETES_UNAVAILABLE', 'The Kubernetes API is unreachable (discover API groups)'));
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ status: 'error', error: { kubernetes: { status: 'down', message: 'The Kubernetes API is unreachable (discover API groups)' } } });

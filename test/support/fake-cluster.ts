@@ -21,7 +21,7 @@ export class FakeCluster {
 
   constructor(readonly identity: ClusterIdentity = { server: 'https://fake.invalid:6443', source: 'default' }) {}
 
-  failNext(method: 'apiGroups' | 'list' | 'get' | 'replace' | 'listDeployments', error: ApiError, times = 1): void {
+  failNext(method: 'apiGroups' | 'list' | 'get' | 'replace' | 'listDeployments' | 'ready', error: ApiError, times = 1): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...Array.from({ length: times }, () => error)]);
   }
 
@@ -80,6 +80,11 @@ export class FakeCluster {
     if (!current) throw new ApiError('NOT_FOUND', 'Not found');
     if (current.metadata.resourceVersion !== object.metadata.resourceVersion) throw new ApiError('CONFLICT', 'The object changed concurrently');
     return this.put(resource, object);
+  }
+
+  async ready(): Promise<boolean> {
+    this.record('ready');
+    return true;
   }
 
   async listDeployments(labelSelector: string): Promise<DeploymentSummary[]> {
