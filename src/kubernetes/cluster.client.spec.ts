@@ -52,4 +52,16 @@ describe('ClusterClient timeouts', () => {
     expect(error.message).toContain(`did not answer within ${timeoutMs} ms`);
     expect(ms).toBeLessThan(timeoutMs + 1_500);
   });
+
+  it('reports each call to the observer with a bounded operation label and the error code', async () => {
+    const observed: Array<[string, string]> = [];
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromClusterAndUser({ name: 'c', server: silent.url, skipTLSVerify: true }, { name: 'u', token: 't' });
+    const observing = new ClusterClient(kubeConfig, { server: silent.url, source: 'default' }, timeoutMs, {
+      observe: (operation, outcome) => observed.push([operation, outcome]),
+    });
+    await failure(() => observing.listDeployments('app=istiod'));
+    expect(observed).toEqual([['list Deployments', 'KUBERNETES_UNAVAILABLE']]);
+    await observing.close();
+  });
 });
