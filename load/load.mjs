@@ -3,7 +3,7 @@
 // load/RESULTS.md. Started by load/run.sh (which provides LOAD_BASE_URL, LOAD_SERVICE_PID and the
 // test bed's env); see load/README.md for the knobs and the pass criteria.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -282,7 +282,10 @@ for (let from = 0; from < loadEnd; from += bucketSeconds * 1000) {
 const s = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const commit = (() => {
   try {
-    return readFileSync('.git/HEAD', 'utf8').startsWith('ref:') ? readFileSync(`.git/${readFileSync('.git/HEAD', 'utf8').slice(5).trim()}`, 'utf8').trim().slice(0, 7) : '?';
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    // The build is of the working tree: say when src/ differs from the commit.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head} + uncommitted changes in src/ (${dirty.split('\n').length} files)` : head;
   } catch {
     return '?';
   }
