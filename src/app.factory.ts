@@ -114,6 +114,13 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   const fastify = app.getHttpAdapter().getInstance();
   // Graceful shutdown: in-flight requests finish, and their keep-alive connections are closed
   // after the response instead of holding server.close() open for the keep-alive timeout.
+  // Compressed request bodies are not decoded; refuse them instead of parsing bytes as text.
+  fastify.addHook('onRequest', async (request) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Compressed request bodies (Content-Encoding) are not accepted');
+    }
+  });
   let closing = false;
   fastify.addHook('preClose', async () => {
     closing = true;
@@ -125,7 +132,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
-  app.enableShutdownHooks();
+  // Only the signals a supervisor sends to stop us (Nest's default list also stops on SIGUSR2 etc.).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (config.docsEnabled) {
     SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
   }

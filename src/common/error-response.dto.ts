@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_STATUS } from './api-error.js';
 
 /** Codes answered by Nest/Fastify themselves (no ApiError behind them). */
-const FRAMEWORK_CODES = ['METHOD_NOT_ALLOWED', 'NOT_ACCEPTABLE', 'UNSUPPORTED_MEDIA_TYPE', 'HEADERS_TOO_LARGE', 'CLIENT_ERROR'];
+const FRAMEWORK_CODES = ['METHOD_NOT_ALLOWED', 'NOT_ACCEPTABLE', 'HEADERS_TOO_LARGE', 'CLIENT_ERROR'];
 export const ERROR_CODES = [...Object.keys(ERROR_STATUS), ...FRAMEWORK_CODES];
 
 export class ErrorResponseDto {

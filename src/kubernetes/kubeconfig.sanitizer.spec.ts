@@ -88,6 +88,7 @@ describe('sanitizeKubeconfig', () => {
     ['base64 of a scalar', b64('just a string'), 'must be a mapping'],
     ['binary content', b64('\u0000\u0001'), 'not text'],
     ['duplicate keys', b64('current-context: a\ncurrent-context: b\n'), 'not valid YAML'],
+    ['a code tag', b64('users: [{name: u, user: {token: !!js/function "function(){}"}}]\ncurrent-context: ctx\n'), 'YAML tags'],
   ])('refuses %s', (_name, encoded, mention) => {
     const result = refusal(encoded);
     expect(result.code).toBe('INVALID_KUBECONFIG');

@@ -145,6 +145,8 @@ function parseYaml(text: string): Record<string, unknown> {
   // Aliases are refused outright: they are never needed in a kubeconfig and are how YAML bombs expand.
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   if (document.errors.length > 0) invalid('Kubeconfig override is not valid YAML');
+  // Unknown tags (e.g. !!js/function) only warn and fall back to plain strings; a kubeconfig never has them.
+  if (document.warnings.length > 0) invalid('Kubeconfig override uses YAML tags or constructs a kubeconfig never has');
   let value: unknown;
   try {
     value = document.toJS({ maxAliasCount: 0 });

@@ -86,6 +86,17 @@ describe('operational endpoints and HTTP hardening', () => {
     }
   });
 
+  it('refuses compressed request bodies with 415', async () => {
+    const response = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/istio/virtual-services/payments/app/weights',
+      headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: JSON.stringify({ weights: [{ destination: 'a', weight: 50 }, { destination: 'b', weight: 50 }] }),
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
   it('lets in-flight requests finish on shutdown', async () => {
     const slow = new FakeCluster();
     const slowApp = await appWith({}, slow);
