@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { ApiError } from '../common/api-error.js';
 import { ClusterClient } from './cluster.client.js';
 import { VIRTUAL_SERVICES, type IstioObject } from './kubernetes.types.js';
+import { eventually } from '../../test/support/wait.js';
 
 const vs = (namespace: string, name: string, resourceVersion: string, weight = 100) => ({
   apiVersion: 'networking.istio.io/v1',
@@ -109,14 +110,6 @@ class FakeApiServer {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const names = (objects: IstioObject[]) => objects.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`);
 
 describe('ClusterClient watch cache (fake API server over HTTP)', () => {
@@ -134,7 +127,7 @@ describe('ClusterClient watch cache (fake API server over HTTP)', () => {
   /** Lists until the answer comes from the cache (the informer starts on first use). */
   async function warm(): Promise<void> {
     await client.list(VIRTUAL_SERVICES, 'payments');
-    await until(() => api.count('watch') === 1);
+    await eventually(() => api.count('watch') === 1, 3_000, 5);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
@@ -212,7 +205,7 @@ describe('ClusterClient watch cache (fake API server over HTTP)', () => {
     api.clusterList = 403;
     client = makeClient(true);
     await client.list(VIRTUAL_SERVICES, 'payments');
-    await until(() => api.count('cluster list') === 1);
+    await eventually(() => api.count('cluster list') === 1, 3_000, 5);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(names(await client.list(VIRTUAL_SERVICES, 'payments'))).toEqual(['checkout@6', 'reviews@5']);
     expect(api.count('watch')).toBe(0);
@@ -241,7 +234,7 @@ describe('ClusterClient watch cache (fake API server over HTTP)', () => {
     await warm();
     expect(api.sockets.size).toBeGreaterThan(0);
     await client.close();
-    await until(() => api['watches'].length === 0);
+    await eventually(() => api['watches'].length === 0, 3_000, 5);
   });
 });
 

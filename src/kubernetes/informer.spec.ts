@@ -1,6 +1,7 @@
 import { Informer, type InformerOptions, type InformerSource, type ListPage, type WatchEvent } from './informer.js';
 import type { IstioObject } from './kubernetes.types.js';
 import { normalizeListItem } from './object-store.js';
+import { eventually } from '../../test/support/wait.js';
 
 const vs = (namespace: string, name: string, resourceVersion: string, weight = 100): IstioObject => ({
   apiVersion: 'networking.istio.io/v1',
@@ -70,14 +71,6 @@ class FakeSource implements InformerSource {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 const names = (objects: IstioObject[]) => objects.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`);
 
 describe('Informer', () => {
@@ -94,7 +87,7 @@ describe('Informer', () => {
     source.lists.push({ items, resourceVersion: '10' });
     informer = new Informer(source, options);
     informer.ensureStarted();
-    await until(() => informer.synced);
+    await eventually(() => informer.synced, 2_000, 2);
   }
 
   it('is not synced before the list and the watch are done; then serves the namespace from memory', async () => {
@@ -104,7 +97,7 @@ describe('Informer', () => {
     source.lists.push({ items: [vs('a', 'y', '5'), vs('a', 'x', '6'), vs('b', 'z', '7')], resourceVersion: '10' });
     informer.ensureStarted();
     expect(informer.synced).toBe(false);
-    await until(() => informer.synced);
+    await eventually(() => informer.synced, 2_000, 2);
     expect(source.lastWatch.resourceVersion).toBe('10');
     expect(names(informer.list('a'))).toEqual(['x@6', 'y@5']);
     expect(informer.size).toBe(3);
@@ -117,7 +110,7 @@ describe('Informer', () => {
     source.lists.push({ items: [vs('a', 'x', '1')], resourceVersion: '10', continueToken: 'page2' }, { items: [vs('a', 'y', '2')], resourceVersion: '10' });
     informer = new Informer(source, fast);
     informer.ensureStarted();
-    await until(() => informer.synced);
+    await eventually(() => informer.synced, 2_000, 2);
     expect(source.listCalls).toEqual([undefined, 'page2']);
     expect(names(informer.list('a'))).toEqual(['x@1', 'y@2']);
   });
@@ -133,7 +126,7 @@ describe('Informer', () => {
     expect(names(informer.list('new-namespace'))).toEqual(['n@13']);
     // A watch that ran and ended normally resumes from the last resourceVersion, without a relist.
     source.lastWatch.end();
-    await until(() => source.watches.length === 2 && informer.synced);
+    await eventually(() => source.watches.length === 2 && informer.synced, 2_000, 2);
     expect(source.lastWatch.resourceVersion).toBe('20');
     expect(source.listCalls).toHaveLength(1);
   });
@@ -151,7 +144,7 @@ describe('Informer', () => {
     source.lists.push({ items: [vs('a', 'x', '30')], resourceVersion: '31' });
     source.lastWatch.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
     source.lastWatch.end();
-    await until(() => source.watches.length === 2 && informer.synced);
+    await eventually(() => source.watches.length === 2 && informer.synced, 2_000, 2);
     expect(source.listCalls).toHaveLength(2);
     expect(source.lastWatch.resourceVersion).toBe('31');
     expect(names(informer.list('a'))).toEqual(['x@30']);
@@ -161,7 +154,7 @@ describe('Informer', () => {
     await synced([vs('a', 'x', '5')]);
     source.lists.push({ items: [], resourceVersion: '40' });
     source.lastWatch.end(Object.assign(new Error('Gone'), { statusCode: 410 }));
-    await until(() => source.watches.length === 2 && informer.synced);
+    await eventually(() => source.watches.length === 2 && informer.synced, 2_000, 2);
     expect(informer.list('a')).toEqual([]);
   });
 
@@ -169,7 +162,7 @@ describe('Informer', () => {
     await synced([vs('a', 'x', '5')]);
     source.lists.push(httpError(403));
     source.lastWatch.end(Object.assign(new Error('Forbidden'), { statusCode: 403 }));
-    await until(() => informer.state === 'disabled');
+    await eventually(() => informer.state === 'disabled', 2_000, 2);
     expect(source.listCalls).toHaveLength(2);
     expect(informer.size).toBe(0);
   });
@@ -182,7 +175,7 @@ describe('Informer', () => {
     source.lastWatch.end(new TypeError('terminated'));
     expect(informer.synced).toBe(false);
     expect(informer.state).toBe('reconnecting');
-    await until(() => source.watches.length === 2 && informer.synced, 3_000);
+    await eventually(() => source.watches.length === 2 && informer.synced, 3_000, 2);
     expect(source.lastWatch.resourceVersion).toBe('15');
     expect(source.listCalls).toHaveLength(1);
     expect(names(informer.list('a'))).toEqual(['x@15']);
@@ -192,7 +185,7 @@ describe('Informer', () => {
     source.lists.push(new TypeError('fetch failed'), httpError(503), { items: [vs('a', 'x', '1')], resourceVersion: '2' });
     informer = new Informer(source, fast);
     informer.ensureStarted();
-    await until(() => informer.synced);
+    await eventually(() => informer.synced, 2_000, 2);
     expect(source.listCalls).toHaveLength(3);
   });
 
@@ -201,14 +194,14 @@ describe('Informer', () => {
     source.lists.push(httpError(status));
     informer = new Informer(source, { ...fast, retryDisabledAfterMs: 60_000, now: () => now });
     informer.ensureStarted();
-    await until(() => informer.state === 'disabled');
+    await eventually(() => informer.state === 'disabled', 2_000, 2);
     now += 59_000;
     informer.ensureStarted();
     expect(source.listCalls).toHaveLength(1);
     now += 1_000;
     source.lists.push({ items: [], resourceVersion: '1' });
     informer.ensureStarted();
-    await until(() => informer.synced);
+    await eventually(() => informer.synced, 2_000, 2);
     expect(source.listCalls).toHaveLength(2);
   });
 
@@ -216,13 +209,13 @@ describe('Informer', () => {
     source.lists.push({ items: [vs('a', 'x', '1'), vs('a', 'y', '2'), vs('a', 'z', '3')], resourceVersion: '4' });
     informer = new Informer(source, { ...fast, maxObjects: 2 });
     informer.ensureStarted();
-    await until(() => informer.state === 'disabled');
+    await eventually(() => informer.state === 'disabled', 2_000, 2);
     expect(source.watches).toHaveLength(0);
 
     source.lists.push({ items: [vs('a', 'x', '1')], resourceVersion: '4' });
     const second = new Informer(source, { ...fast, maxObjects: 2 });
     second.ensureStarted();
-    await until(() => second.synced);
+    await eventually(() => second.synced, 2_000, 2);
     source.lastWatch.emit('ADDED', vs('a', 'y', '5'));
     expect(second.synced).toBe(true);
     source.lastWatch.emit('ADDED', vs('a', 'z', '6'));
@@ -273,7 +266,7 @@ describe('Informer', () => {
     source.lists.push({ items: [], resourceVersion: '1' });
     informer = new Informer(source, { ...fast, onStateChange: (state) => states.push(state) });
     informer.ensureStarted();
-    await until(() => informer.synced);
+    await eventually(() => informer.synced, 2_000, 2);
     expect(states).toEqual(['listing', 'watching']);
   });
 });

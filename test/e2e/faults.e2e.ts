@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startService, type RunningService } from '../support/e2e.js';
 import { testbedCtl } from '../support/kube.js';
+import { eventually } from '../support/wait.js';
 
 /**
  * Upstream faults on the real test bed: kube-apiserver and Prometheus stopped (connection refused)
@@ -22,15 +23,6 @@ async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number 
   const started = performance.now();
   const result = await run();
   return { result, ms: performance.now() - started };
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('condition not met in time');
 }
 
 describeOnTestbed('faults on the test bed', () => {

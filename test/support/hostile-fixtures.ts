@@ -200,15 +200,7 @@ export function testbedCtlAsync(action: 'stop' | 'start', component: 'apiserver'
   });
 }
 
-/** Polls `check` until it is true (every 250 ms), or throws after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
+export { eventually } from './wait.js';
 
 /** The pid of a test bed component (from $TESTBED_DIR/run), e.g. to freeze it with SIGSTOP. */
 export function testbedPid(component: 'apiserver' | 'prometheus'): number {
