@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { ApiError } from './common/api-error.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { StrictInputInterceptor } from './common/strict-input.interceptor.js';
 import { type AppConfig, loadConfig } from './config/app-config.js';
 import { ServiceMetrics } from './observability/service-metrics.js';
 
@@ -79,6 +80,8 @@ export function rateLimitKey(request: { headers: Record<string, unknown>; ip: st
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
   app.setGlobalPrefix(API_PREFIX, { exclude: ['healthz', 'readyz', 'metrics'] });
   app.useGlobalFilters(new ApiExceptionFilter());
+  // Before the ValidationPipe: refuses what class-transformer would drop or choke on (every route, so new ones are covered).
+  app.useGlobalInterceptors(new StrictInputInterceptor());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }));
 
   // Swagger UI needs inline styles and its init script; everything else is plain JSON.

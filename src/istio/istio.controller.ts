@@ -1,10 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, Authenticated, CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/roles.js';
 import { KubernetesEndpoint } from '../common/api-docs.decorators.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
-import { StrictInputInterceptor } from '../common/strict-input.interceptor.js';
 import { KubeconfigOverride } from '../kubernetes/kubeconfig-override.decorator.js';
 import { KubeconfigQueryDto, NamespaceQueryDto, ResourcePathDto, UpdateWeightsDto } from './dto/istio-requests.dto.js';
 import { AuthorizationPolicyDto, IstioStatusDto, PeerAuthenticationDto, VirtualServiceDto } from './dto/istio-responses.dto.js';
@@ -15,7 +14,6 @@ import { VirtualServicesService } from './virtual-services.service.js';
 @ApiTags('istio')
 @Authenticated()
 @KubernetesEndpoint()
-@UseInterceptors(StrictInputInterceptor)
 @Controller('istio')
 export class IstioController {
   constructor(

@@ -1,7 +1,6 @@
-import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/auth.decorators.js';
-import { StrictInputInterceptor } from '../common/strict-input.interceptor.js';
 import { PrometheusEndpoint } from '../prometheus/prometheus-docs.decorators.js';
 import { MetricsQueryDto, MetricsResponseDto } from './dto/metrics.dto.js';
 import { MetricsService } from './metrics.service.js';
@@ -12,7 +11,6 @@ const INBOUND =
 @ApiTags('metrics')
 @Authenticated()
 @PrometheusEndpoint()
-@UseInterceptors(StrictInputInterceptor)
 @Controller('istio/metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

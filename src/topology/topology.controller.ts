@@ -1,10 +1,9 @@
-import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/roles.js';
 import { KubernetesEndpoint } from '../common/api-docs.decorators.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
-import { StrictInputInterceptor } from '../common/strict-input.interceptor.js';
 import { KubeconfigOverride } from '../kubernetes/kubeconfig-override.decorator.js';
 import { PROMETHEUS_502, PROMETHEUS_503 } from '../prometheus/prometheus-docs.decorators.js';
 import { TopologyEdgeDto, TopologyQueryDto } from './dto/topology.dto.js';
@@ -13,7 +12,6 @@ import { TopologyService } from './topology.service.js';
 @ApiTags('topology')
 @Authenticated()
 @KubernetesEndpoint()
-@UseInterceptors(StrictInputInterceptor)
 @Controller('istio')
 export class TopologyController {
   constructor(private readonly topology: TopologyService) {}
