@@ -27,4 +27,4 @@ cat >&2 <<MSG
   Stop stack:  npm run stack:down
 
 MSG
-exec node dist/main.js
+exec node --max-semi-space-size=2 dist/main.js

@@ -40,11 +40,18 @@ export function rssMb(pid) {
  * Spawns `node <script>` with `env` plus PORT/HOST; resolves once the port accepts connections.
  * `startupMs` is from spawn to the first accepted connection. Output goes to bench/out/<label>.log.
  */
+/**
+ * The V8 flags the service runs with wherever it is deployed (Dockerfile CMD, `npm start`): a 2 MB
+ * young-generation semi-space keeps idle RSS ~40 MB lower at no measurable throughput cost.
+ * The bare-Fastify baseline gets the same flags, so the comparison stays like for like.
+ */
+const NODE_FLAGS = ['--max-semi-space-size=2'];
+
 export async function startProcess(label, script, env, { timeoutMs = 20_000 } = {}) {
   const port = await freePort();
   const log = openSync(join(OUT, `${label}.log`), 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script], {
     cwd: REPO,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],
