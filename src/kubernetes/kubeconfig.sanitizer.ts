@@ -27,11 +27,8 @@ export interface OverridePolicy {
 
 const ALLOWED = {
   root: ['apiVersion', 'kind', 'clusters', 'contexts', 'users', 'current-context', 'preferences', 'extensions'],
-  namedCluster: ['name', 'cluster'],
   cluster: ['server', 'certificate-authority-data', 'tls-server-name', 'insecure-skip-tls-verify', 'extensions'],
-  namedUser: ['name', 'user'],
   user: ['token', 'client-certificate-data', 'client-key-data', 'extensions'],
-  namedContext: ['name', 'context'],
   context: ['cluster', 'user', 'namespace', 'extensions'],
 };
 
@@ -53,9 +50,12 @@ const REFUSAL_REASONS: Record<string, string> = {
   password: 'basic authentication is not supported (use a token or client certificate)',
 };
 
-function refuse(path: string, key: string): never {
-  const reason = REFUSAL_REASONS[key] ?? 'is not an allowed kubeconfig field';
+function refuseField(path: string, reason: string): never {
   throw new ApiError('KUBECONFIG_FIELD_REFUSED', `Kubeconfig field "${path}" is refused: ${reason}`, { field: path });
+}
+
+function refuse(path: string, key: string): never {
+  refuseField(path, REFUSAL_REASONS[key] ?? 'is not an allowed kubeconfig field');
 }
 
 function invalid(message: string): never {
@@ -86,10 +86,19 @@ function requiredName(record: Record<string, unknown>, path: string): string {
   return name;
 }
 
-function namedList(root: Record<string, unknown>, key: string): Record<string, unknown>[] {
-  const value = root[key] ?? [];
-  if (!Array.isArray(value)) invalid(`Kubeconfig "${key}" must be a list`);
-  return value.map((entry, index) => asRecord(entry, `${key}[${index}]`));
+/**
+ * The entries of `clusters`, `users` or `contexts`: each `{name, <bodyKey>}` with nothing else,
+ * checked in every entry so a hostile one cannot hide behind a harmless current context.
+ */
+function namedEntries(root: Record<string, unknown>, listKey: string, bodyKey: string): Array<{ name: string; body: unknown; path: string }> {
+  const value = root[listKey] ?? [];
+  if (!Array.isArray(value)) invalid(`Kubeconfig "${listKey}" must be a list`);
+  return value.map((item, index) => {
+    const path = `${listKey}[${index}]`;
+    const entry = asRecord(item, path);
+    checkKeys(entry, ['name', bodyKey], path);
+    return { name: requiredName(entry, path), body: entry[bodyKey], path: `${path}.${bodyKey}` };
+  });
 }
 
 function decodeBase64(text: string, path: string): Buffer {
@@ -121,11 +130,7 @@ function checkServer(server: string | undefined, path: string, policy: OverrideP
   } catch {
     invalid(`Kubeconfig "${path}.server" is not a URL`);
   }
-  if (url.protocol !== 'https:') {
-    throw new ApiError('KUBECONFIG_FIELD_REFUSED', `Kubeconfig field "${path}.server" is refused: only https servers are allowed`, {
-      field: `${path}.server`,
-    });
-  }
+  if (url.protocol !== 'https:') refuseField(`${path}.server`, 'only https servers are allowed');
   if (url.username || url.password || url.search || url.hash) invalid(`Kubeconfig "${path}.server" must not carry credentials, a query or a fragment`);
   const origin = serverOrigin(server);
   if (policy.allowedServers.length > 0 && !policy.allowedServers.includes(origin)) {
@@ -162,59 +167,48 @@ export function sanitizeKubeconfig(encoded: string, policy: OverridePolicy): Saf
   checkKeys(root, ALLOWED.root, '');
 
   const clusters = new Map<string, SafeKubeconfig['cluster']>();
-  namedList(root, 'clusters').forEach((entry, index) => {
-    const path = `clusters[${index}]`;
-    checkKeys(entry, ALLOWED.namedCluster, path);
-    const name = requiredName(entry, path);
-    const cluster = asRecord(entry.cluster, `${path}.cluster`);
-    checkKeys(cluster, ALLOWED.cluster, `${path}.cluster`);
+  for (const { name, body, path } of namedEntries(root, 'clusters', 'cluster')) {
+    const cluster = asRecord(body, path);
+    checkKeys(cluster, ALLOWED.cluster, path);
     if (cluster['insecure-skip-tls-verify'] !== undefined && cluster['insecure-skip-tls-verify'] !== false) {
-      throw new ApiError('KUBECONFIG_FIELD_REFUSED', `Kubeconfig field "${path}.cluster.insecure-skip-tls-verify" is refused: TLS verification cannot be disabled`, {
-        field: `${path}.cluster.insecure-skip-tls-verify`,
-      });
+      refuseField(`${path}.insecure-skip-tls-verify`, 'TLS verification cannot be disabled');
     }
-    const caData = optionalString(cluster, 'certificate-authority-data', `${path}.cluster`);
-    if (caData) checkPem(caData, `${path}.cluster.certificate-authority-data`, 'certificate');
+    const caData = optionalString(cluster, 'certificate-authority-data', path);
+    if (caData) checkPem(caData, `${path}.certificate-authority-data`, 'certificate');
     clusters.set(name, {
       name,
-      server: checkServer(optionalString(cluster, 'server', `${path}.cluster`), `${path}.cluster`, policy),
+      server: checkServer(optionalString(cluster, 'server', path), path, policy),
       caData: caData?.replace(/\s+/g, ''),
-      tlsServerName: optionalString(cluster, 'tls-server-name', `${path}.cluster`),
+      tlsServerName: optionalString(cluster, 'tls-server-name', path),
     });
-  });
+  }
 
   const users = new Map<string, SafeKubeconfig['user']>();
-  namedList(root, 'users').forEach((entry, index) => {
-    const path = `users[${index}]`;
-    checkKeys(entry, ALLOWED.namedUser, path);
-    const name = requiredName(entry, path);
-    const user = asRecord(entry.user ?? {}, `${path}.user`);
-    checkKeys(user, ALLOWED.user, `${path}.user`);
-    const token = optionalString(user, 'token', `${path}.user`);
-    const certData = optionalString(user, 'client-certificate-data', `${path}.user`);
-    const keyData = optionalString(user, 'client-key-data', `${path}.user`);
-    if (certData) checkPem(certData, `${path}.user.client-certificate-data`, 'certificate');
-    if (keyData) checkPem(keyData, `${path}.user.client-key-data`, 'key');
+  for (const { name, body, path } of namedEntries(root, 'users', 'user')) {
+    const user = asRecord(body ?? {}, path);
+    checkKeys(user, ALLOWED.user, path);
+    const token = optionalString(user, 'token', path);
+    const certData = optionalString(user, 'client-certificate-data', path);
+    const keyData = optionalString(user, 'client-key-data', path);
+    if (certData) checkPem(certData, `${path}.client-certificate-data`, 'certificate');
+    if (keyData) checkPem(keyData, `${path}.client-key-data`, 'key');
     if (!token && !(certData && keyData)) {
-      invalid(`Kubeconfig "${path}.user" needs a token or both client-certificate-data and client-key-data`);
+      invalid(`Kubeconfig "${path}" needs a token or both client-certificate-data and client-key-data`);
     }
-    if (token !== undefined && /[\r\n]/.test(token)) invalid(`Kubeconfig "${path}.user.token" must be a single line`);
+    if (token !== undefined && /[\r\n]/.test(token)) invalid(`Kubeconfig "${path}.token" must be a single line`);
     users.set(name, { name, token, certData: certData?.replace(/\s+/g, ''), keyData: keyData?.replace(/\s+/g, '') });
-  });
+  }
 
   const contexts = new Map<string, { cluster: string; user: string; namespace?: string }>();
-  namedList(root, 'contexts').forEach((entry, index) => {
-    const path = `contexts[${index}]`;
-    checkKeys(entry, ALLOWED.namedContext, path);
-    const name = requiredName(entry, path);
-    const context = asRecord(entry.context, `${path}.context`);
-    checkKeys(context, ALLOWED.context, `${path}.context`);
+  for (const { name, body, path } of namedEntries(root, 'contexts', 'context')) {
+    const context = asRecord(body, path);
+    checkKeys(context, ALLOWED.context, path);
     contexts.set(name, {
-      cluster: optionalString(context, 'cluster', `${path}.context`) ?? '',
-      user: optionalString(context, 'user', `${path}.context`) ?? '',
-      namespace: optionalString(context, 'namespace', `${path}.context`),
+      cluster: optionalString(context, 'cluster', path) ?? '',
+      user: optionalString(context, 'user', path) ?? '',
+      namespace: optionalString(context, 'namespace', path),
     });
-  });
+  }
 
   const currentName = root['current-context'];
   if (typeof currentName !== 'string' || currentName === '') invalid('Kubeconfig has no current-context');
