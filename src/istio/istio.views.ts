@@ -35,8 +35,9 @@ export interface VirtualServiceView {
 
 type Raw = Record<string, unknown>;
 
-function array(value: unknown): Raw[] {
-  return Array.isArray(value) ? (value.filter((item) => item && typeof item === 'object') as Raw[]) : [];
+/** The object entries of a list field of a raw Istio spec (anything else ignored). */
+export function objectsOf(value: unknown): Raw[] {
+  return Array.isArray(value) ? value.filter((item): item is Raw => !!item && typeof item === 'object') : [];
 }
 
 function strings(value: unknown): string[] {
@@ -54,7 +55,7 @@ export function effectiveWeight(destination: Raw, siblings: number): number {
 }
 
 function destinationsView(route: unknown): RouteDestinationView[] {
-  const destinations = array(route);
+  const destinations = objectsOf(route);
   return destinations.map((entry) => {
     const destination = (entry.destination ?? {}) as Raw;
     const port = destination.port as { number?: number } | undefined;
@@ -70,7 +71,7 @@ function destinationsView(route: unknown): RouteDestinationView[] {
 }
 
 function l4Routes(value: unknown): L4RouteView[] | undefined {
-  const routes = array(value);
+  const routes = objectsOf(value);
   if (routes.length === 0) return undefined;
   return routes.map((route) => ({
     ...(Array.isArray(route.match) ? { match: route.match } : {}),
@@ -88,7 +89,7 @@ export function toVirtualServiceView(object: IstioObject): VirtualServiceView {
     namespace: object.metadata.namespace,
     hosts: strings(spec.hosts),
     ...(gateways.length > 0 ? { gateways } : {}),
-    http: array(spec.http).map((route) => ({
+    http: objectsOf(spec.http).map((route) => ({
       ...(typeof route.name === 'string' ? { name: route.name } : {}),
       ...(Array.isArray(route.match) ? { match: route.match } : {}),
       route: destinationsView(route.route),

@@ -1,4 +1,4 @@
-import { effectiveWeight } from '../istio/istio.views.js';
+import { effectiveWeight, objectsOf } from '../istio/istio.views.js';
 import { normalizeHost } from '../istio/weights.js';
 import type { IstioObject } from '../kubernetes/kubernetes.types.js';
 import type { Sample } from '../prometheus/prometheus.response.js';
@@ -58,10 +58,6 @@ type Raw = Record<string, unknown>;
 const SERVICE_FQDN = /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.svc(?:\..+)?$/;
 const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
 
-function objects(value: unknown): Raw[] {
-  return Array.isArray(value) ? value.filter((item): item is Raw => !!item && typeof item === 'object') : [];
-}
-
 /** A host as a service name, resolved like Istio resolves short names (relative to the VirtualService's namespace). */
 export function serviceRef(host: string, namespace: string): ServiceRef | undefined {
   const trimmed = host.trim();
@@ -81,9 +77,9 @@ function pairKey(source: ServiceRef, destination: ServiceRef): string {
 
 function routesOf(spec: Raw): Array<{ label: string; destinations: Raw[] }> {
   return ROUTE_KINDS.flatMap((kind) =>
-    objects(spec[kind]).map((route, index) => ({
+    objectsOf(spec[kind]).map((route, index) => ({
       label: typeof route.name === 'string' && route.name !== '' ? route.name : `${kind}[${index}]`,
-      destinations: objects(route.route),
+      destinations: objectsOf(route.route),
     })),
   );
 }
