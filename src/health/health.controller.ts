@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
+import { ApiError } from '../common/api-error.js';
 import { ClusterResolver } from '../kubernetes/cluster.resolver.js';
 import { PrometheusClient } from '../prometheus/prometheus.client.js';
 
@@ -61,16 +62,13 @@ export class HealthController {
 
   private async kubernetes() {
     const check = this.indicators.check('kubernetes');
-    let cluster;
     try {
-      cluster = this.clusters.defaultCluster();
-    } catch {
-      return check.up({ configured: false });
-    }
-    try {
-      return (await cluster.ready()) ? check.up() : check.down({ message: 'The Kubernetes API server reports it is not ready' });
+      const ready = await this.clusters.defaultCluster().ready();
+      return ready ? check.up() : check.down({ message: 'The Kubernetes API server reports it is not ready' });
     } catch (error) {
-      return check.down({ message: (error as Error).message });
+      if (error instanceof ApiError && error.code === 'CLUSTER_NOT_CONFIGURED') return check.up({ configured: false });
+      // This endpoint is public: only our own messages, never a parser's (a kubeconfig holds credentials).
+      return check.down({ message: error instanceof ApiError ? error.message : 'The default kubeconfig could not be loaded' });
     }
   }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, rateLimitKey } from '../../src/app.factory.js';
 import { ApiError } from '../../src/common/api-error.js';
@@ -45,6 +48,21 @@ describe('operational endpoints and HTTP hardening', () => {
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ status: 'error', error: { kubernetes: { status: 'down', message: 'The Kubernetes API is unreachable (discover API groups)' } } });
+  });
+
+  it('GET /readyz answers 503 without echoing a kubeconfig that cannot be loaded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istio-api-broken-'));
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(path, 'users: [{name: u, user: {token: sk-SECRET-TOKEN}}]\ncurrent-context: [unclosed');
+    const broken = await buildTestApp(testConfig({ KUBECONFIG_PATH: path }));
+    try {
+      const response = await broken.inject({ method: 'GET', url: '/readyz' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ error: { kubernetes: { status: 'down', message: 'The default kubeconfig could not be loaded' } } });
+      expect(response.body).not.toContain('SECRET');
+    } finally {
+      await broken.close();
+    }
   });
 
   it('GET /metrics exposes request counts by route template and status', async () => {
