@@ -18,6 +18,8 @@ const common = {
   // Sources import './x.js' (nodenext style); Jest resolves the .ts file.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // Test bed state dirs (etcd data holds *.snap files Jest would report as obsolete snapshots).
+  modulePathIgnorePatterns: ['<rootDir>/\\.testbed', '<rootDir>/bench/out'],
 };
 
 export default {

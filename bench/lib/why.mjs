@@ -13,7 +13,7 @@ export const WHY = {
   '6a':
     'Start-up is dominated by loading modules: importing @kubernetes/client-node alone takes ~0.5 s on this machine (its index loads all 200+ generated API classes), @nestjs/swagger ~0.5 s, @nestjs/core ~0.35 s.',
   '6b':
-    'Most of the idle memory is library code and metadata: importing @kubernetes/client-node alone adds ~80 MB RSS (~25 MB heap), @nestjs/swagger ~60 MB, @nestjs/core ~50 MB (measured one at a time, so they overlap). The service own state at idle is small. The service runs with --max-semi-space-size=2 (as the image does), which took idle RSS from ~184-191 MB to ~152 MB; the rest would need lazy loading of client-node's generated API classes.',
+    'Most of the idle memory is library code and metadata: importing @kubernetes/client-node alone adds ~80 MB RSS (~25 MB heap), @nestjs/swagger ~60 MB, @nestjs/core ~50 MB (measured one at a time, so they overlap). The service own state at idle is small. The service runs with --max-semi-space-size=2 (as the image does), which took idle RSS from ~184-191 MB to ~152 MB; the rest would need lazy loading of the generated API classes of client-node.',
   '6c':
     'V8 grows its heap lazily on a host with plenty of memory (24 GB here): the live heap returns to the same size after load (see the live JS heap figures), so this is heap sizing, not a leak. With --max-old-space-size=160 the RSS plateaued at ~270 MB in a 45k-request run; the deployment (memory limit 384Mi) should set such a flag rather than rely on the host-sized default.',
 };

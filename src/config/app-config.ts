@@ -10,7 +10,7 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   kubeconfigPath?: string;
   kubernetesTimeoutMs: number;
-  watchCache: { enabled: boolean; maxObjects: number };
+  watchCache: { enabled: boolean; maxObjects: number; livenessWindowMs: number };
   weightUpdateMaxAttempts: number;
   overrides: {
     enabled: boolean;
@@ -36,6 +36,7 @@ export interface AppConfig {
     rolesClaim: string;
     adminRole: string;
     clockToleranceSeconds: number;
+    cacheTtlMs: number;
   };
   http: {
     bodyLimitBytes: number;
@@ -79,6 +80,12 @@ export const CONFIG_VARIABLES: VariableDoc[] = [
   },
   { name: 'KUBERNETES_WATCH_CACHE_MAX_OBJECTS', default: '10000', description: 'Largest number of objects cached per resource type; beyond it reads go to the API server.' },
   {
+    name: 'KUBERNETES_LIVENESS_WINDOW_MS',
+    default: '250',
+    description:
+      'A cached read is served only if the API server answered a probe sent at most this long before; so a frozen API server gives 503 (after KUBERNETES_TIMEOUT_MS) instead of cached data older than this. 0: every read waits for a probe of its own.',
+  },
+  {
     name: 'WEIGHT_UPDATE_MAX_ATTEMPTS',
     default: '5',
     description: 'How often a weight update re-reads and re-applies after a resourceVersion conflict before answering 409.',
@@ -115,6 +122,12 @@ export const CONFIG_VARIABLES: VariableDoc[] = [
   { name: 'JWT_ROLES_CLAIM', default: 'roles', description: 'Dotted path of the roles claim, e.g. `realm_access.roles` (Keycloak) or `groups` (Dex). Array or space/comma-separated string.' },
   { name: 'JWT_ADMIN_ROLE', default: 'admin', description: 'Role required to change traffic weights.' },
   { name: 'JWT_CLOCK_TOLERANCE_SECONDS', default: '30', description: 'Allowed clock skew for `exp`/`nbf`.' },
+  {
+    name: 'JWT_CACHE_TTL_MS',
+    default: '60000',
+    description:
+      'How long a verified token (the exact Authorization header) is trusted without verifying its signature again; never past its own `exp`. Bounds how long a key removed from the JWKS is still honoured. 0 verifies every request.',
+  },
   { name: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest request body; larger bodies answer 413.' },
   { name: 'CORS_ORIGINS', default: '(CORS off)', description: 'Comma-separated origins allowed to call the API from a browser (the portal).' },
   { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests per minute per caller (JWT `sub`, else client address). 0 disables.' },
@@ -274,6 +287,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     watchCache: {
       enabled: boolean(env, 'KUBERNETES_WATCH_CACHE', true),
       maxObjects: integer(env, 'KUBERNETES_WATCH_CACHE_MAX_OBJECTS', 10_000, 1, 1_000_000),
+      livenessWindowMs: integer(env, 'KUBERNETES_LIVENESS_WINDOW_MS', 250, 0, 10_000),
     },
     weightUpdateMaxAttempts: integer(env, 'WEIGHT_UPDATE_MAX_ATTEMPTS', 5, 1, 20),
     overrides: {
@@ -300,6 +314,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rolesClaim,
       adminRole: read(env, 'JWT_ADMIN_ROLE') ?? 'admin',
       clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
+      cacheTtlMs: integer(env, 'JWT_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     },
     http: {
       bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),

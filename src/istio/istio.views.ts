@@ -36,6 +36,9 @@ export interface VirtualServiceView {
 type Raw = Record<string, unknown>;
 
 /** The object entries of a list field of a raw Istio spec (anything else ignored). */
+/** The order of every list answer: by name. */
+export const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+
 export function objectsOf(value: unknown): Raw[] {
   return Array.isArray(value) ? value.filter((item): item is Raw => !!item && typeof item === 'object') : [];
 }

@@ -5,7 +5,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ClusterResolver } from '../kubernetes/cluster.resolver.js';
 import { type IstioObject, VIRTUAL_SERVICES } from '../kubernetes/kubernetes.types.js';
-import { toVirtualServiceView, type VirtualServiceView } from './istio.views.js';
+import { SnapshotMemo } from '../common/snapshot-memo.js';
+import { byName, toVirtualServiceView, type VirtualServiceView } from './istio.views.js';
 import { planWeightUpdate, validateWeightSet, type WeightRequest } from './weights.js';
 
 @Injectable()
@@ -17,25 +18,11 @@ export class VirtualServicesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async list(namespace: string, override: string | undefined, caller: AuthUser): Promise<VirtualServiceView[]> {
-    const objects = await this.clusters.forRequest(override, caller).list(VIRTUAL_SERVICES, namespace);
-    return objects.map((object) => this.view(object)).sort((a, b) => a.name.localeCompare(b.name));
-  }
+  /** Views of a list, once per watch-cache snapshot (see SnapshotMemo). */
+  private readonly listViews = new SnapshotMemo((objects: readonly IstioObject[]) => objects.map(toVirtualServiceView).sort(byName));
 
-  /**
-   * Objects from the watch cache are frozen and replaced (never mutated) on change, so their view
-   * can be computed once per version; keyed weakly, a replaced object's view goes with it.
-   */
-  private readonly views = new WeakMap<IstioObject, VirtualServiceView>();
-
-  private view(object: IstioObject): VirtualServiceView {
-    if (!Object.isFrozen(object)) return toVirtualServiceView(object);
-    let view = this.views.get(object);
-    if (!view) {
-      view = Object.freeze(toVirtualServiceView(object));
-      this.views.set(object, view);
-    }
-    return view;
+  async list(namespace: string, override: string | undefined, caller: AuthUser): Promise<readonly VirtualServiceView[]> {
+    return this.listViews.answer(await this.clusters.forRequest(override, caller).list(VIRTUAL_SERVICES, namespace));
   }
 
   async get(namespace: string, name: string, override: string | undefined, caller: AuthUser): Promise<VirtualServiceView> {

@@ -16,9 +16,9 @@ export class ClusterClientFactory {
 
   /** Only the service's own cluster gets a watch cache; overrides always read directly (never cached across callers). */
   create(kubeConfig: KubeConfig, identity: ClusterIdentity): ClusterClient {
-    const { enabled, maxObjects } = this.config.watchCache;
+    const { enabled, maxObjects, livenessWindowMs } = this.config.watchCache;
     return new ClusterClient(kubeConfig, identity, this.config.kubernetesTimeoutMs, {
-      watchCache: identity.source === 'default' && enabled ? { maxObjects } : false,
+      watchCache: identity.source === 'default' && enabled ? { maxObjects, livenessWindowMs } : false,
       observe: (operation, outcome, seconds) => this.metrics.observeUpstream('kubernetes', operation, outcome, seconds),
     });
   }

@@ -110,7 +110,7 @@ class FakeApiServer {
   }
 }
 
-const names = (objects: IstioObject[]) => objects.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`);
+const names = (objects: readonly IstioObject[]) => objects.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`);
 
 describe('ClusterClient watch cache (fake API server over HTTP)', () => {
   const timeoutMs = 400;

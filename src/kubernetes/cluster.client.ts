@@ -8,12 +8,12 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { ApiError } from '../common/api-error.js';
-import type { InformerOptions, InformerSource } from './informer.js';
+import type { InformerSource } from './informer.js';
 import { mapKubernetesError, statusCodeOf } from './kubernetes-error.mapper.js';
 import type { ApiGroupInfo, ClusterIdentity, DeploymentSummary, IstioGroup, IstioObject, IstioResource } from './kubernetes.types.js';
 import { normalizeListItem } from './object-store.js';
 import { requestOptions, SharedDispatcher, withinTimeout } from './request-options.js';
-import { WatchCache } from './watch-cache.js';
+import { WatchCache, type WatchCacheOptions } from './watch-cache.js';
 
 const DISCOVERY_TTL_MS = 30_000;
 /** A discovery that lacks an Istio group (not installed, or an API server still starting) is re-checked this soon. */
@@ -35,7 +35,7 @@ export interface ClusterClientOptions {
    * Serve list() from watch-backed caches (the service's own cluster only: a cache outlives the
    * request, so one built with a caller's credentials would leak to other callers).
    */
-  watchCache?: boolean | Partial<InformerOptions>;
+  watchCache?: boolean | WatchCacheOptions;
   /** Called after every API call: operation (verb and resource), outcome ("ok" or an error code), duration. */
   observe?: (operation: string, outcome: string, seconds: number) => void;
 }
@@ -157,7 +157,8 @@ export class ClusterClient {
     return info.preferredVersion;
   }
 
-  async list(resource: IstioResource, namespace: string): Promise<IstioObject[]> {
+  /** From the watch cache: a frozen snapshot (the same array until the namespace changes); read directly: a fresh array. */
+  async list(resource: IstioResource, namespace: string): Promise<readonly IstioObject[]> {
     const version = await this.versionOf(resource.group);
     const action = `list ${resource.plural} in namespace ${namespace}`;
     const cached = this.watchCache?.entry(resource, version);

@@ -71,7 +71,7 @@ class FakeSource implements InformerSource {
   }
 }
 
-const names = (objects: IstioObject[]) => objects.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`);
+const names = (objects: readonly IstioObject[]) => objects.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`);
 
 describe('Informer', () => {
   const fast: Partial<InformerOptions> = { backoffInitialMs: 5, backoffMaxMs: 20 };

@@ -119,8 +119,8 @@ export class Informer {
     if (this.currentState === 'idle') void this.relist(++this.generation);
   }
 
-  /** The namespace's objects from the cache (frozen, sorted by name). Only meaningful while synced. */
-  list(namespace: string): IstioObject[] {
+  /** The namespace's objects from the cache (a frozen snapshot, sorted by name). Only meaningful while synced. */
+  list(namespace: string): readonly IstioObject[] {
     return this.store.list(namespace);
   }
 

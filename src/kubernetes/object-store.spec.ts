@@ -32,7 +32,7 @@ describe('ObjectStore', () => {
     expect(store.size).toBe(2);
   });
 
-  it('returns deep-frozen objects in a fresh array: callers cannot change what others read', () => {
+  it('returns a frozen snapshot of deep-frozen objects, the same until the namespace changes: callers cannot change what others read', () => {
     const store = new ObjectStore();
     store.replaceAll([vs('a', 'x')]);
     const [object] = store.list('a');
@@ -43,9 +43,15 @@ describe('ObjectStore', () => {
       object!.metadata.name = 'renamed';
     }).toThrow(TypeError);
     const list = store.list('a');
-    list.pop();
+    expect(() => (list as IstioObject[]).pop()).toThrow(TypeError);
     expect(store.list('a')).toHaveLength(1);
     expect(store.list('a')[0]!.spec).toEqual(vs('a', 'x').spec);
+    expect(store.list('a')).toBe(list);
+    store.upsert(vs('b', 'other-namespace'));
+    expect(store.list('a')).toBe(list);
+    store.upsert(vs('a', 'x', '2'));
+    expect(store.list('a')).not.toBe(list);
+    expect(list[0]!.metadata.resourceVersion).toBe('1');
   });
 
   it('clear() empties everything', () => {

@@ -26,7 +26,8 @@ const byName = (a: IstioObject, b: IstioObject): number => (a.metadata.name < b.
 /**
  * The objects of one resource type, by namespace and name. Everything stored is deep-frozen, so a
  * handler that tried to change a cached object would throw instead of corrupting other callers'
- * answers. A namespace's sorted list is built once per change and reused until the next change.
+ * answers. A namespace's sorted list is built once per change and handed out (frozen) until the
+ * next change replaces it, so callers can derive and reuse answers per snapshot (SnapshotMemo).
  */
 export class ObjectStore {
   private readonly namespaces = new Map<string, Map<string, IstioObject>>();
@@ -65,14 +66,14 @@ export class ObjectStore {
     this.snapshots.delete(namespace);
   }
 
-  /** The namespace's objects sorted by name (a new array of shared, frozen objects). */
-  list(namespace: string): IstioObject[] {
+  /** The namespace's objects sorted by name: a frozen snapshot, the same array until the namespace changes. */
+  list(namespace: string): readonly IstioObject[] {
     let snapshot = this.snapshots.get(namespace);
     if (!snapshot) {
       snapshot = Object.freeze([...(this.namespaces.get(namespace)?.values() ?? [])].sort(byName));
       this.snapshots.set(namespace, snapshot);
     }
-    return [...snapshot];
+    return snapshot;
   }
 
   clear(): void {

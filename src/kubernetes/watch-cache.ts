@@ -17,6 +17,11 @@ export interface WatchCacheBackend {
   probe(resource: IstioResource, version: string): Promise<unknown>;
 }
 
+export type WatchCacheOptions = Partial<InformerOptions> & {
+  /** How long a successful liveness probe vouches for the cache (see LivenessGate); 0 = a probe per read. */
+  livenessWindowMs?: number;
+};
+
 /**
  * The watch-backed caches of one cluster (the service's own; overrides never get one): one
  * cluster-wide Informer per resource type, started on its first list, at the version the cluster
@@ -30,7 +35,7 @@ export class WatchCache {
 
   constructor(
     private readonly backend: WatchCacheBackend,
-    private readonly options: Partial<InformerOptions> = {},
+    private readonly options: WatchCacheOptions = {},
   ) {}
 
   /** The cache of a resource type, started if needed. Serve from it only when `informer.synced`. */
@@ -42,11 +47,12 @@ export class WatchCache {
     }
     if (!entry) {
       const name = `${resource.plural}.${resource.group}/${version}`;
+      const { livenessWindowMs = 0, ...informerOptions } = this.options;
       const informer = new Informer(this.backend.source(resource, version), {
-        ...this.options,
+        ...informerOptions,
         onStateChange: (state, detail) => this.logState(name, informer, state, detail),
       });
-      entry = { version, informer, gate: new LivenessGate(() => this.backend.probe(resource, version)) };
+      entry = { version, informer, gate: new LivenessGate(() => this.backend.probe(resource, version), livenessWindowMs) };
       this.resources.set(resource.plural, entry);
     }
     entry.informer.ensureStarted();

@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { generateKeyPairSync } from 'node:crypto';
+import { JwtStrategy } from '../../src/auth/jwt.strategy.js';
 import { ClusterClientFactory } from '../../src/kubernetes/cluster-client.factory.js';
 import { VIRTUAL_SERVICES } from '../../src/kubernetes/kubernetes.types.js';
 import { FakeCluster } from '../support/fake-cluster.js';
@@ -125,6 +127,68 @@ describe('authentication with configured claim paths and asymmetric keys', () =>
     try {
       expect((await status(app, signToken({ sub: 'a' }, { alg: 'ES256', privateKey }))).status).toBe(200);
       expect((await status(app, signToken({ sub: 'a' }, { alg: 'RS256', privateKey: rsaKeyPair().privateKey }))).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('verified-token cache (JWT_CACHE_TTL_MS)', () => {
+  const verifications = (app: NestFastifyApplication) => jest.spyOn(app.get(JwtStrategy), 'validate');
+
+  it('verifies a header once and serves repeats from the cache, with the same roles', async () => {
+    const app = await appWith({});
+    try {
+      const validate = verifications(app);
+      const admin = signToken({ sub: 'alice', roles: ['admin'] });
+      for (let i = 0; i < 5; i++) expect((await status(app, admin)).status).toBe(200);
+      expect((await status(app, admin, 'PATCH')).status).toBe(200);
+      expect(validate).toHaveBeenCalledTimes(1);
+      // A cached viewer stays a viewer.
+      const viewer = signToken({ sub: 'bob', roles: ['viewer'] });
+      expect((await status(app, viewer)).status).toBe(200);
+      expect((await status(app, viewer, 'PATCH')).status).toBe(403);
+      expect(validate).toHaveBeenCalledTimes(2);
+      // Another signature on the same claims is verified (and refused), not matched to the cached one.
+      const [h, p] = admin.split('.');
+      expect((await status(app, `${h}.${p}.${'A'.repeat(43)}`)).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a cached token stops working when it expires (exp + JWT_CLOCK_TOLERANCE_SECONDS)', async () => {
+    const app = await appWith({ JWT_CLOCK_TOLERANCE_SECONDS: '0' });
+    try {
+      const expSeconds = Math.floor(Date.now() / 1000) + 2;
+      const shortLived = signToken({ sub: 'alice', roles: ['admin'], exp: expSeconds });
+      expect((await status(app, shortLived)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, expSeconds * 1000 - Date.now()) + 50));
+      expect(await status(app, shortLived)).toEqual({ status: 401, body: expect.objectContaining({ message: 'Bearer token has expired' }) });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('JWT_CACHE_TTL_MS=0 verifies every request', async () => {
+    const app = await appWith({ JWT_CACHE_TTL_MS: '0' });
+    try {
+      const validate = verifications(app);
+      const token = signToken({ sub: 'alice', roles: ['admin'] });
+      for (let i = 0; i < 3; i++) expect((await status(app, token)).status).toBe(200);
+      expect(validate).toHaveBeenCalledTimes(3);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('strict input checks run after authentication: an unauthenticated odd query answers 401, an authenticated one 400', async () => {
+    const app = await appWith({});
+    try {
+      const odd = await app.inject({ method: 'GET', url: `${LIST}&toString=1` });
+      expect(odd.statusCode).toBe(401);
+      const authenticated = await app.inject({ method: 'GET', url: `${LIST}&toString=1`, headers: { authorization: `Bearer ${signToken({ sub: 'alice' })}` } });
+      expect(authenticated.statusCode).toBe(400);
     } finally {
       await app.close();
     }

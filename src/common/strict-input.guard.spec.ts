@@ -1,4 +1,4 @@
-import { MAX_BODY_DEPTH, nestedDeeperThan, reservedKeyIn } from './strict-input.interceptor.js';
+import { MAX_BODY_DEPTH, nestedDeeperThan, reservedKeyIn } from './strict-input.guard.js';
 
 const nestedArrays = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
 const nestedObjects = (depth: number) => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) as unknown;
