@@ -27,4 +27,6 @@ cat >&2 <<MSG
   Stop stack:  npm run stack:down
 
 MSG
+# As the image runs it (see the Dockerfile): a 2 MB semi-space and two malloc arenas.
+export MALLOC_ARENA_MAX=2
 exec node --max-semi-space-size=2 dist/main.js

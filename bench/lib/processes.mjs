@@ -42,10 +42,12 @@ export function rssMb(pid) {
  */
 /**
  * The V8 flags the service runs with wherever it is deployed (Dockerfile CMD, `npm start`): a 2 MB
- * young-generation semi-space keeps idle RSS ~40 MB lower at no measurable throughput cost.
+ * young-generation semi-space keeps idle RSS ~40 MB lower, at ~12% of peak list throughput.
  * The bare-Fastify baseline gets the same flags, so the comparison stays like for like.
  */
 const NODE_FLAGS = ['--max-semi-space-size=2'];
+/** Likewise the environment the image sets for glibc (two malloc arenas: ~6 MB less idle RSS). */
+const NODE_ENV_SETTINGS = { MALLOC_ARENA_MAX: '2' };
 
 export async function startProcess(label, script, env, { timeoutMs = 20_000 } = {}) {
   const port = await freePort();
@@ -53,7 +55,7 @@ export async function startProcess(label, script, env, { timeoutMs = 20_000 } = 
   const started = performance.now();
   const child = spawn(process.execPath, [...NODE_FLAGS, script], {
     cwd: REPO,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...env, ...NODE_ENV_SETTINGS, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],
   });
   let exited = null;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { reusableAnswer } from '../common/reply-serializer.js';
 import { PrometheusClient } from '../prometheus/prometheus.client.js';
-import type { Point } from '../prometheus/prometheus.response.js';
+import type { Point, TimeSeries } from '../prometheus/prometheus.response.js';
 import { DEFAULT_RANGE, planQueryWindow } from '../prometheus/range.js';
 import { METRICS, type MetricName } from './metric-definitions.js';
 
@@ -25,6 +26,14 @@ export interface MetricsResponse {
 
 @Injectable()
 export class MetricsService {
+  /**
+   * Identical requests within the Prometheus cache's TTL get the same series array back, so the
+   * answer around it is built once per cached result and, as a reusableAnswer, serialized once
+   * (turning 120 floats into JSON was a third of this path's CPU). Keyed weakly by the series: an
+   * expired result's answers go with it.
+   */
+  private readonly answers = new WeakMap<readonly TimeSeries[], Map<string, MetricsResponse>>();
+
   constructor(private readonly prometheus: PrometheusClient) {}
 
   async timeseries(metric: MetricName, request: MetricsRequest, nowMs = Date.now()): Promise<MetricsResponse> {
@@ -37,18 +46,30 @@ export class MetricsService {
       end: plan.end,
       step: plan.step,
     });
-    return {
-      metric,
-      service,
-      namespace,
-      unit: definition.unit,
-      range: plan.range,
-      step: plan.step,
-      window: plan.window,
-      start: plan.start,
-      end: plan.end,
-      // Every query aggregates to one series (or none: no data, so an empty timeseries).
-      timeseries: series[0]?.points ?? [],
-    };
+    let byRequest = this.answers.get(series);
+    if (!byRequest) {
+      byRequest = new Map();
+      this.answers.set(series, byRequest);
+    }
+    // The series already pins the query, window and time span; these name what the caller asked for.
+    const key = `${metric}\n${plan.range}\n${service}\n${namespace}`;
+    let answer = byRequest.get(key);
+    if (!answer) {
+      answer = reusableAnswer({
+        metric,
+        service,
+        namespace,
+        unit: definition.unit,
+        range: plan.range,
+        step: plan.step,
+        window: plan.window,
+        start: plan.start,
+        end: plan.end,
+        // Every query aggregates to one series (or none: no data, so an empty timeseries).
+        timeseries: series[0]?.points ?? [],
+      });
+      byRequest.set(key, answer);
+    }
+    return answer;
   }
 }

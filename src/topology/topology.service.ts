@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiError } from '../common/api-error.js';
+import { SnapshotMemo } from '../common/snapshot-memo.js';
 import { ClusterResolver } from '../kubernetes/cluster.resolver.js';
 import { VIRTUAL_SERVICES } from '../kubernetes/kubernetes.types.js';
 import { PrometheusClient } from '../prometheus/prometheus.client.js';
@@ -22,7 +23,10 @@ export class TopologyService {
     private readonly prometheus: PrometheusClient,
   ) {}
 
-  async edges(request: TopologyRequest, override: string | undefined, caller: AuthUser): Promise<TopologyEdge[]> {
+  /** Configured edges, once per watch-cache snapshot (see SnapshotMemo): 2,000 VirtualServices took ~15 ms per request. */
+  private readonly configEdgesOf = new SnapshotMemo(configEdges);
+
+  async edges(request: TopologyRequest, override: string | undefined, caller: AuthUser): Promise<readonly TopologyEdge[]> {
     const withTelemetry = request.include === 'telemetry';
     if (withTelemetry && !this.prometheus.configured) {
       throw new ApiError('PROMETHEUS_NOT_CONFIGURED', 'include=telemetry needs Prometheus: PROMETHEUS_URL is not set on this service');
@@ -32,7 +36,7 @@ export class TopologyService {
       cluster.list(VIRTUAL_SERVICES, request.namespace),
       withTelemetry ? this.observed(request.namespace) : undefined,
     ]);
-    const edges = configEdges(virtualServices);
+    const edges = this.configEdgesOf.answer(virtualServices);
     return observed ? mergeTelemetry(edges, observed) : edges;
   }
 

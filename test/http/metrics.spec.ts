@@ -200,6 +200,24 @@ describe('Prometheus client behaviour through the metrics endpoints', () => {
     expect(prometheus.queries()).toHaveLength(6);
   });
 
+  it('answers built once per cached result still name what each caller asked for, and never outlive the result', async () => {
+    const cached = await start({ PROMETHEUS_CACHE_TTL_MS: '60000' });
+    prometheus.reply = () => ({ json: matrix({ values: [[1_700_000_000, '12']] }) });
+    const asked = async (app: NestFastifyApplication, range: string) => (await app.inject({ method: 'GET', url: url.replace('range=30d', `range=${range}`), headers: auth })).json();
+    const first = await asked(cached, '30d');
+    expect(await asked(cached, '30d')).toEqual(first);
+    // Same query, step and span (so one cached result), another spelling of the range.
+    const hours = await asked(cached, '720h');
+    expect(prometheus.queries()).toHaveLength(1);
+    expect([first.range, hours.range]).toEqual(['30d', '720h']);
+    expect(hours.timeseries).toEqual(first.timeseries);
+
+    const uncached = await start({ PROMETHEUS_CACHE_TTL_MS: '0' });
+    expect((await asked(uncached, '30d')).timeseries).toEqual([{ timestamp: 1_700_000_000, value: 12 }]);
+    prometheus.reply = () => ({ json: matrix({ values: [[1_700_000_000, '13']] }) });
+    expect((await asked(uncached, '30d')).timeseries).toEqual([{ timestamp: 1_700_000_000, value: 13 }]);
+  });
+
   it('reuses a result for PROMETHEUS_CACHE_TTL_MS; with 0 only concurrent requests share', async () => {
     const cached = await start({ PROMETHEUS_CACHE_TTL_MS: '60000' });
     await cached.inject({ method: 'GET', url, headers: auth });
