@@ -49,11 +49,11 @@ const NODE_FLAGS = ['--max-semi-space-size=2'];
 /** Likewise the environment the image sets for glibc (two malloc arenas: ~6 MB less idle RSS). */
 const NODE_ENV_SETTINGS = { MALLOC_ARENA_MAX: '2' };
 
-export async function startProcess(label, script, env, { timeoutMs = 20_000 } = {}) {
+export async function startProcess(label, script, env, { timeoutMs = 20_000, nodeFlags = [] } = {}) {
   const port = await freePort();
   const log = openSync(join(OUT, `${label}.log`), 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [...NODE_FLAGS, script], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, script], {
     cwd: REPO,
     env: { ...env, ...NODE_ENV_SETTINGS, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],
