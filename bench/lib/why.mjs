@@ -7,9 +7,9 @@ export const WHY = {
   '1b':
     'A cached read waits for a liveness probe only when the API server has not answered one in the last KUBERNETES_LIVENESS_WINDOW_MS (250 ms); under steady traffic the next probe is sent in the background, so the figure is the service\'s own path (HTTP, guards, validation, prepared bytes).',
   '3b':
-    'The floor row (3b*) is a bare Fastify server answering the same JSON, timed by the same client against the same direct query: on this test bed it is itself ~0.2x of the direct query, because Prometheus answers this rate() over 8 services\' worth of backfilled series in ~1.2 ms. So 0.2x is at or below what any HTTP server reaches with this client here; the service adds ~0.1 ms over the floor (Nest router and guards, ValidationPipe, query planning; the answer\'s bytes are prepared once per cached result). Against a production Prometheus (many more series per query) the direct query costs several ms and the ratio falls, as the histogram query (3d, 0.08x) shows.',
+    'The test bed\'s fixture has a handful of series per service, so Prometheus answers this rate() in ~1.2 ms, and the floor row (3b*: a bare Fastify server answering the same JSON, timed by the same client against the same direct query) is itself ~0.2x of it: 0.2x is at or below what any HTTP server reaches with this client on this data. The service adds ~0.1 ms over the floor (Nest router and guards, ValidationPipe, query planning; the answer\'s bytes are prepared once per cached result). On a service with production-like cardinality (rows 3e/3f, 1,280 series) the direct query takes 15-25 ms and the cached answer is ~0.02x of it.',
   '3c':
-    'As 3b: the direct query is cheap on the small test-bed data set (~1.5-1.8 ms), the measurement floor (3b*) is ~0.2x of such a query, and the service adds ~0.1 ms over that floor.',
+    'As 3b: on the small fixture the direct query takes ~1.6 ms, the measurement floor (3b*) is ~0.2x of such a query, and the service adds ~0.1 ms over that floor. At production-like cardinality (3f) the ratio is ~0.02x.',
   '6a':
     'Start-up is dominated by loading modules: importing @kubernetes/client-node alone takes ~0.5 s on this machine (its index loads all 200+ generated API classes), @nestjs/swagger ~0.5 s, @nestjs/core ~0.35 s.',
   '6b':

@@ -5,6 +5,7 @@
 //
 //   node gen-telemetry.mjs --fixture F --out data.om --range-out range.json [--now UNIX_S]
 //   node gen-telemetry.mjs --fixture F --check        (validate the fixture only)
+//   --no-histograms: request counters only (the benchmark's high-cardinality service, bench/lib/scale-telemetry.mjs)
 import { openSync, writeSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -15,6 +16,7 @@ const { values: args } = parseArgs({
     'range-out': { type: 'string' },
     now: { type: 'string' },
     check: { type: 'boolean', default: false },
+    'no-histograms': { type: 'boolean', default: false },
   },
 });
 if (!args.fixture) throw new Error('--fixture is required');
@@ -149,6 +151,7 @@ for (const e of fx.edges) {
         counters.push({ labels, rate: e.rps * w.share * r.share });
       }
     }
+    if (args['no-histograms']) continue;
     const dominant = s.responses[0];
     histos.push({
       labels: {
