@@ -25,7 +25,20 @@ export class Kube {
     return name;
   }
 
+  /**
+   * Deletes the Istio objects the suite creates, then the namespace: on the test bed (no
+   * controller-manager) a deleted namespace stays Terminating with its objects, which would pile
+   * up in a bed that outlives one run (e.g. `npm run dev`'s).
+   */
   async deleteNamespace(name: string): Promise<void> {
+    for (const [group, plural] of [
+      ['networking.istio.io', 'virtualservices'],
+      ['networking.istio.io', 'destinationrules'],
+      ['security.istio.io', 'peerauthentications'],
+      ['security.istio.io', 'authorizationpolicies'],
+    ]) {
+      await this.custom.deleteCollectionNamespacedCustomObject({ group: group!, version: 'v1', namespace: name, plural: plural! }).catch(() => undefined);
+    }
     await this.core.deleteNamespace({ name }).catch(() => undefined);
   }
 
