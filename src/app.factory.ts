@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { ApiError } from './common/api-error.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
-import { serializeReply } from './common/reply-serializer.js';
+import { entityTagOf, ifNoneMatchMatches, serializeReply } from './common/reply-serializer.js';
 import { StrictInputGuard } from './common/strict-input.guard.js';
 import { type AppConfig, loadConfig } from './config/app-config.js';
 import { ServiceMetrics } from './observability/service-metrics.js';
@@ -143,9 +143,18 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   fastify.addHook('preClose', async () => {
     closing = true;
   });
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
     if (closing) void reply.header('connection', 'close');
+    // Answers written from prepared bytes carry an entity tag; a poller that already has them gets 304.
+    const etag = reply.statusCode === 200 ? entityTagOf(payload) : undefined;
+    if (!etag) return payload;
+    void reply.header('etag', etag);
+    if ((request.method === 'GET' || request.method === 'HEAD') && ifNoneMatchMatches(request.headers['if-none-match'], etag)) {
+      void reply.code(304);
+      return null;
+    }
+    return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);

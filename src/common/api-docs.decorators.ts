@@ -19,3 +19,17 @@ export const KubernetesEndpoint = () =>
       type: ErrorResponseDto,
     }),
   );
+
+/**
+ * Documents conditional GETs: answers prepared once and reused (watch-cache lists, cached metrics,
+ * configured topology) carry an ETag, and a matching If-None-Match gets 304 without a body.
+ */
+export const ConditionalGet = () =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description: 'ETag of an earlier answer: 304 without a body if the answer is still the same. Answers that carry an ETag are those served from the watch cache or the metrics cache.',
+    }),
+    ApiResponse({ status: 304, description: 'Not modified: the answer still has the ETag given in If-None-Match' }),
+  );

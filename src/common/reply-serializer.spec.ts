@@ -1,4 +1,4 @@
-import { reusableAnswer, serializeReply } from './reply-serializer.js';
+import { entityTagOf, ifNoneMatchMatches, reusableAnswer, serializeReply } from './reply-serializer.js';
 import { SnapshotMemo } from './snapshot-memo.js';
 
 describe('serializeReply', () => {
@@ -28,6 +28,37 @@ describe('serializeReply', () => {
       inner.weight = 0;
     }).toThrow(TypeError);
     expect(() => view.routes.push({ weight: 1 })).toThrow(TypeError);
+  });
+});
+
+describe('entity tags of reusable answers', () => {
+  it('the bytes of a reusable answer have a quoted tag that depends only on their content', () => {
+    const first = serializeReply(reusableAnswer([{ name: 'reviews', weight: 90 }]));
+    const same = serializeReply(reusableAnswer([{ name: 'reviews', weight: 90 }]));
+    const other = serializeReply(reusableAnswer([{ name: 'reviews', weight: 80 }]));
+    expect(entityTagOf(first)).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    // Another replica (or snapshot) with the same content gives the same tag.
+    expect(entityTagOf(same)).toBe(entityTagOf(first));
+    expect(entityTagOf(other)).not.toBe(entityTagOf(first));
+  });
+
+  it('nothing else has a tag', () => {
+    expect(entityTagOf(serializeReply([{ name: 'reviews' }]))).toBeUndefined();
+    expect(entityTagOf(Buffer.from('[]'))).toBeUndefined();
+    expect(entityTagOf(undefined)).toBeUndefined();
+  });
+
+  it.each<[string | undefined, boolean]>([
+    ['"abc"', true],
+    ['W/"abc"', true],
+    ['"x", "abc"', true],
+    ['*', true],
+    ['"abd"', false],
+    ['abc', false],
+    ['', false],
+    [undefined, false],
+  ])('If-None-Match %p matches "abc": %p', (header, matches) => {
+    expect(ifNoneMatchMatches(header, '"abc"')).toBe(matches);
   });
 });
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, Authenticated, CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/roles.js';
-import { KubernetesEndpoint } from '../common/api-docs.decorators.js';
+import { ConditionalGet, KubernetesEndpoint } from '../common/api-docs.decorators.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { KubeconfigOverride } from '../kubernetes/kubeconfig-override.decorator.js';
 import { KubeconfigQueryDto, NamespaceQueryDto, ResourcePathDto, UpdateWeightsDto } from './dto/istio-requests.dto.js';
@@ -32,6 +32,7 @@ export class IstioController {
   @Get('virtual-services')
   @ApiOperation({ summary: 'List VirtualServices in a namespace' })
   @ApiOkResponse({ type: [VirtualServiceDto] })
+  @ConditionalGet()
   listVirtualServices(@Query() query: NamespaceQueryDto, @KubeconfigOverride() override: string | undefined, @CurrentUser() user: AuthUser) {
     return this.virtualServices.list(query.namespace, override, user);
   }
@@ -73,6 +74,7 @@ export class IstioController {
   @Get('peer-authentications')
   @ApiOperation({ summary: 'List PeerAuthentication policies' })
   @ApiOkResponse({ type: [PeerAuthenticationDto] })
+  @ConditionalGet()
   listPeerAuthentications(@Query() query: NamespaceQueryDto, @KubeconfigOverride() override: string | undefined, @CurrentUser() user: AuthUser) {
     return this.securityPolicies.peerAuthentications(query.namespace, override, user);
   }
@@ -80,6 +82,7 @@ export class IstioController {
   @Get('authorization-policies')
   @ApiOperation({ summary: 'List AuthorizationPolicy resources' })
   @ApiOkResponse({ type: [AuthorizationPolicyDto] })
+  @ConditionalGet()
   listAuthorizationPolicies(@Query() query: NamespaceQueryDto, @KubeconfigOverride() override: string | undefined, @CurrentUser() user: AuthUser) {
     return this.securityPolicies.authorizationPolicies(query.namespace, override, user);
   }

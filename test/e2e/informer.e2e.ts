@@ -112,6 +112,27 @@ describe('watch cache of the default cluster on a real API server', () => {
     expect(await apiserverRequests('LIST', 'namespace')).toBe(before);
   });
 
+  it('cached lists carry an entity tag: If-None-Match answers 304 without a body until the namespace changes', async () => {
+    const conditional = (etag: string) => service.request(`/api/v1/istio/virtual-services?namespace=${namespace}`, { headers: { 'if-none-match': etag } });
+    let etag: string | null = null;
+    await timeUntil(async () => Boolean((etag = (await list()).headers.get('etag'))), 15_000);
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    const unchanged = await conditional(etag!);
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.body).toBeUndefined();
+    expect(unchanged.headers.get('etag')).toBe(etag);
+    // Another tag, or none: the full answer.
+    expect((await conditional('"not-the-current-one"')).status).toBe(200);
+
+    // A change the answer shows (the hosts); metadata the views leave out would keep the same bytes and tag.
+    await kube.mergePatchVirtualService(namespace, 'ratings', { spec: { hosts: ['ratings', 'ratings.example.com'] } });
+    await timeUntil(async () => (await conditional(etag!)).status === 200);
+    const changed = await list();
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect((await conditional(changed.headers.get('etag')!)).status).toBe(304);
+  });
+
   it('a weight change made through the Kubernetes API shows up within 1 s', async () => {
     await kube.mergePatchVirtualService(namespace, 'reviews', {
       spec: { http: [{ name: 'primary', route: [{ destination: { host: 'reviews', subset: 'stable' }, weight: 35 }, { destination: { host: 'reviews', subset: 'canary' }, weight: 65 }] }] },

@@ -218,6 +218,28 @@ describe('Prometheus client behaviour through the metrics endpoints', () => {
     expect((await asked(uncached, '30d')).timeseries).toEqual([{ timestamp: 1_700_000_000, value: 13 }]);
   });
 
+  it('answers carry an ETag: If-None-Match gives 304 without a body until Prometheus answers differently', async () => {
+    const app = await start({ PROMETHEUS_CACHE_TTL_MS: '0' });
+    prometheus.reply = () => ({ json: matrix({ values: [[1_700_000_000, '12']] }) });
+    const first = await app.inject({ method: 'GET', url, headers: auth });
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    const unchanged = await app.inject({ method: 'GET', url, headers: { ...auth, 'if-none-match': etag } });
+    expect(unchanged.statusCode).toBe(304);
+    expect(unchanged.body).toBe('');
+    expect(unchanged.headers.etag).toBe(etag);
+    prometheus.reply = () => ({ json: matrix({ values: [[1_700_000_000, '13']] }) });
+    const changed = await app.inject({ method: 'GET', url, headers: { ...auth, 'if-none-match': etag } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json().timeseries).toEqual([{ timestamp: 1_700_000_000, value: 13 }]);
+    expect(changed.headers.etag).not.toBe(etag);
+    // Errors never carry one.
+    prometheus.reply = () => ({ status: 503, json: { status: 'error', errorType: 'unavailable', error: 'down' } });
+    const failed = await app.inject({ method: 'GET', url, headers: { ...auth, 'if-none-match': etag } });
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers.etag).toBeUndefined();
+  });
+
   it('reuses a result for PROMETHEUS_CACHE_TTL_MS; with 0 only concurrent requests share', async () => {
     const cached = await start({ PROMETHEUS_CACHE_TTL_MS: '60000' });
     await cached.inject({ method: 'GET', url, headers: auth });
