@@ -8,6 +8,8 @@ import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
+/** Largest value (Math.max(...list) overflows the stack beyond ~100k arguments: a fast run has more responses). */
+const maxOf = (list) => list.reduce((max, value) => (value > max ? value : max), -Infinity);
 const env = process.env;
 const baseUrl = required('LOAD_BASE_URL');
 const pid = Number(required('LOAD_SERVICE_PID'));
@@ -225,7 +227,7 @@ const percentile = (values, p) => {
 };
 const latencyRow = (label, list) => {
   const values = list.map(([, , , latency]) => latency);
-  return `| ${label} | ${list.length} | ${[50, 90, 99, 99.9].map((p) => percentile(values, p).toFixed(1)).join(' | ')} | ${Math.max(...values).toFixed(1)} |`;
+  return `| ${label} | ${list.length} | ${[50, 90, 99, 99.9].map((p) => percentile(values, p).toFixed(1)).join(' | ')} | ${maxOf(values).toFixed(1)} |`;
 };
 const getResponses = responses.filter(([, kind]) => kind === 'GET');
 const patchResponses = responses.filter(([, kind]) => kind === 'PATCH');
@@ -235,9 +237,9 @@ const beforeFault = responses.filter(([t]) => t < beforeFaultEnd);
 const injected = responses.filter(([t, , status]) => status === 503 && inFault(t));
 const unexpected5xx = responses.filter(([t, , status]) => status >= 500 && !(status === 503 && inFault(t)));
 const other4xx = responses.filter(([, , status]) => status >= 400 && status < 500);
-const trafficEnd = responses.length ? Math.max(...responses.map(([t]) => t)) : loadEnd;
+const trafficEnd = responses.length ? maxOf(responses.map(([t]) => t)) : loadEnd;
 const faultOverlap = Math.max(0, Math.min(faultTo, trafficEnd) - Math.min(faultFrom, trafficEnd));
-const lastInjected = injected.length ? Math.max(...injected.map(([t]) => t)) : undefined;
+const lastInjected = injected.length ? maxOf(injected.map(([t]) => t)) : undefined;
 
 const rss = underLoad.map(({ rssMb }) => rssMb);
 const heapGrowth = liveAfter - liveBefore;
@@ -254,7 +256,7 @@ const checks = [
     Number.isFinite(heapGrowth) && heapGrowth <= maxHeapGrowthMb,
     inspector ? `${liveBefore.toFixed(1)} -> ${liveAfter.toFixed(1)} MB (${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} MB)` : 'not measured (LOAD_INSPECT_PORT unset)',
   ],
-  [`RSS below ${maxRssMb} MB`, Math.max(...rss) < maxRssMb, `peak ${Math.max(...rss).toFixed(0)} MB`],
+  [`RSS below ${maxRssMb} MB`, maxOf(rss) < maxRssMb, `peak ${maxOf(rss).toFixed(0)} MB`],
   ['service still running', existsProcess(pid), `pid ${pid}`],
 ];
 function existsProcess(id) {
@@ -275,7 +277,7 @@ for (let from = 0; from < loadEnd; from += bucketSeconds * 1000) {
   const marks = [];
   for (const [name, t] of Object.entries(fault)) if (typeof t === 'number' && t >= from && t < from + bucketSeconds * 1000) marks.push(name);
   buckets.push(
-    `| ${(from / 1000).toFixed(0)}-${((from + bucketSeconds * 1000) / 1000).toFixed(0)} | ${(inBucket.length / bucketSeconds).toFixed(0)} | ${JSON.stringify(count(inBucket)).replace(/"/g, '')} | ${rssIn.length ? Math.max(...rssIn).toFixed(0) : '-'} | ${marks.join(', ')} |`,
+    `| ${(from / 1000).toFixed(0)}-${((from + bucketSeconds * 1000) / 1000).toFixed(0)} | ${(inBucket.length / bucketSeconds).toFixed(0)} | ${JSON.stringify(count(inBucket)).replace(/"/g, '')} | ${rssIn.length ? maxOf(rssIn).toFixed(0) : '-'} | ${marks.join(', ')} |`,
   );
 }
 
@@ -327,7 +329,7 @@ ${latencyRow('PATCH, outside the fault window', patchResponses.filter(([t]) => !
 
 ## Service process
 
-- RSS: ${startRss.toFixed(0)} MB at start-up, ${idleBefore.rssMb.toFixed(0)} MB after the ${warmupSeconds} s warm-up, peak under load ${Math.max(...rss).toFixed(0)} MB, last sample under load ${rss.at(-1).toFixed(0)} MB, idle 5 s after ${idleAfter.rssMb.toFixed(0)} MB
+- RSS: ${startRss.toFixed(0)} MB at start-up, ${idleBefore.rssMb.toFixed(0)} MB after the ${warmupSeconds} s warm-up, peak under load ${maxOf(rss).toFixed(0)} MB, last sample under load ${rss.at(-1).toFixed(0)} MB, idle 5 s after ${idleAfter.rssMb.toFixed(0)} MB
 - Live heap (after a forced full GC): ${liveBefore?.toFixed(1) ?? '-'} MB after the warm-up, ${liveAfter?.toFixed(1) ?? '-'} MB after the run
 - CPU: ${cpuPercent.toFixed(0)} % of one core on average under load (Node serves on one thread)
 
