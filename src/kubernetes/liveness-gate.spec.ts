@@ -88,24 +88,25 @@ describe('LivenessGate with a window', () => {
     return { clock, pending, gate };
   }
   const tick = () => new Promise((resolve) => setImmediate(resolve));
+  /** A gate whose first probe was sent and answered at the clock's current time. */
+  async function answeredGate() {
+    const answered = gateAt();
+    const first = answered.gate.check();
+    await tick();
+    answered.pending[0]!.resolve();
+    await first;
+    return answered;
+  }
 
   it('after an answer, callers within half the window are served at once and send nothing', async () => {
-    const { clock, pending, gate } = gateAt();
-    const first = gate.check();
-    await tick();
-    pending[0]!.resolve();
-    await first;
+    const { clock, pending, gate } = await answeredGate();
     clock.now += WINDOW_MS / 2;
     for (let i = 0; i < 50; i++) await expect(gate.check()).resolves.toBeUndefined();
     expect(pending).toHaveLength(1);
   });
 
   it('past half the window, callers are still served at once and one background probe is sent', async () => {
-    const { clock, pending, gate } = gateAt();
-    const first = gate.check();
-    await tick();
-    pending[0]!.resolve();
-    await first;
+    const { clock, pending, gate } = await answeredGate();
     clock.now += WINDOW_MS / 2 + 1;
     const checks = Array.from({ length: 20 }, () => gate.check());
     expect(await Promise.all(checks.map(settled))).toEqual(Array(20).fill('resolved'));
@@ -120,11 +121,7 @@ describe('LivenessGate with a window', () => {
   });
 
   it('past the window (e.g. the API server froze), callers wait for a new probe and get its failure', async () => {
-    const { clock, pending, gate } = gateAt();
-    const first = gate.check();
-    await tick();
-    pending[0]!.resolve();
-    await first;
+    const { clock, pending, gate } = await answeredGate();
     clock.now += WINDOW_MS + 1;
     const waiting = [gate.check(), gate.check()];
     await tick();
@@ -150,11 +147,7 @@ describe('LivenessGate with a window', () => {
   });
 
   it('a failed background probe ends the window: the next caller probes again and sees the failure', async () => {
-    const { clock, pending, gate } = gateAt();
-    const first = gate.check();
-    await tick();
-    pending[0]!.resolve();
-    await first;
+    const { clock, pending, gate } = await answeredGate();
     clock.now += WINDOW_MS / 2 + 1;
     await gate.check(); // served; sends the background probe
     await tick();
