@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { createPublicKey, createSecretKey } from 'node:crypto';
-import jwksRsa from 'jwks-rsa';
 import type { Algorithm } from 'jsonwebtoken';
 import { ExtractJwt, Strategy, type SecretOrKeyProvider } from 'passport-jwt';
 import type { AppConfig } from '../config/app-config.js';
@@ -37,9 +36,14 @@ function asymmetricAlgorithm(pem: string): 'RS256' | 'ES256' {
 export function buildKeyProvider(jwt: AppConfig['jwt'], timeoutMs: number): { provider: SecretOrKeyProvider; algorithms: Algorithm[] } {
   const asymmetric: Algorithm[] = jwt.publicKey ? [asymmetricAlgorithm(jwt.publicKey)] : jwt.jwksUri ? ['RS256', 'ES256'] : [];
   const algorithms: Algorithm[] = [...(jwt.secret ? (['HS256'] as const) : []), ...asymmetric];
-  const jwks = jwt.jwksUri
-    ? jwksRsa.passportJwtSecret({ jwksUri: jwt.jwksUri, cache: true, cacheMaxAge: 600_000, rateLimit: true, jwksRequestsPerMinute: 10, timeout: timeoutMs })
-    : undefined;
+  // jwks-rsa (and the jose library under it) is loaded only when JWT_JWKS_URI is set: ~1.5 MB of idle RSS otherwise.
+  const jwksUri = jwt.jwksUri;
+  let jwks: Promise<(...args: unknown[]) => void> | undefined;
+  const jwksSecret = () =>
+    (jwks ??= import('jwks-rsa').then(
+      ({ default: jwksRsa }) =>
+        jwksRsa.passportJwtSecret({ jwksUri: jwksUri!, cache: true, cacheMaxAge: 600_000, rateLimit: true, jwksRequestsPerMinute: 10, timeout: timeoutMs }) as (...args: unknown[]) => void,
+    ));
 
   // Key objects are built once: given strings, jsonwebtoken converts them on every request.
   const secretKey = jwt.secret ? createSecretKey(Buffer.from(jwt.secret)) : undefined;
@@ -50,7 +54,16 @@ export function buildKeyProvider(jwt: AppConfig['jwt'], timeoutMs: number): { pr
     if (!alg || !(algorithms as string[]).includes(alg)) return done(new Error('token algorithm not accepted'));
     if (alg === 'HS256') return done(null, secretKey as never);
     if (publicKey) return done(null, publicKey as never);
-    return jwks!(request as never, rawJwtToken, done as never);
+    jwksSecret().then(
+      (secret) => {
+        try {
+          secret(request, rawJwtToken, done);
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+      (error: Error) => done(error),
+    );
   };
   return { provider: provider as SecretOrKeyProvider, algorithms };
 }

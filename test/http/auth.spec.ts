@@ -1,6 +1,8 @@
 import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { JwtStrategy } from '../../src/auth/jwt.strategy.js';
 import { ClusterClientFactory } from '../../src/kubernetes/cluster-client.factory.js';
 import { VIRTUAL_SERVICES } from '../../src/kubernetes/kubernetes.types.js';
@@ -189,6 +191,51 @@ describe('verified-token cache (JWT_CACHE_TTL_MS)', () => {
       expect(odd.statusCode).toBe(401);
       const authenticated = await app.inject({ method: 'GET', url: `${LIST}&toString=1`, headers: { authorization: `Bearer ${signToken({ sub: 'alice' })}` } });
       expect(authenticated.statusCode).toBe(400);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('keys from a JWKS endpoint (JWT_JWKS_URI)', () => {
+  const signing = rsaKeyPair();
+  const other = rsaKeyPair();
+  let server: Server;
+  let jwksUri: string;
+  let requests = 0;
+
+  beforeAll(async () => {
+    const jwk = { ...createPublicKey(signing.publicKey).export({ format: 'jwk' }), kid: 'key-1', use: 'sig', alg: 'RS256' };
+    server = createServer((request, response) => {
+      requests++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('verifies RS256 tokens with the key named by kid, fetching the key set once; other keys and HS256 are refused', async () => {
+    const app = await appWith({ JWT_SECRET: '', JWT_JWKS_URI: jwksUri });
+    try {
+      const token = (claims: Record<string, unknown>, privateKey = signing.privateKey, kid = 'key-1') => signToken(claims, { alg: 'RS256', privateKey, header: { kid } });
+      expect((await status(app, token({ sub: 'alice', roles: ['admin'] }))).status).toBe(200);
+      expect((await status(app, token({ sub: 'bob', roles: ['viewer'] }))).status).toBe(200);
+      expect(requests).toBe(1);
+      expect((await status(app, token({ sub: 'mallory' }, other.privateKey))).status).toBe(401);
+      expect((await status(app, token({ sub: 'mallory' }, signing.privateKey, 'unknown-key'))).status).toBe(401);
+      expect((await status(app, signToken({ sub: 'mallory' }))).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('an unreachable JWKS endpoint: 401, the service stays up', async () => {
+    const app = await appWith({ JWT_SECRET: '', JWT_JWKS_URI: 'http://127.0.0.1:9/jwks.json' });
+    try {
+      const result = await status(app, signToken({ sub: 'alice' }, { alg: 'RS256', privateKey: signing.privateKey, header: { kid: 'key-1' } }));
+      expect(result.status).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     } finally {
       await app.close();
     }
