@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deepFreeze } from './deep-freeze.js';
 
 /**
  * How JSON answers are written. Every answer is serialized with JSON.stringify, as Fastify does for
@@ -15,16 +16,9 @@ import { createHash } from 'node:crypto';
 const serializedAnswers = new WeakMap<object, Buffer | undefined>();
 const entityTags = new WeakMap<Buffer, string>();
 
-function freezeDeep(value: unknown): void {
-  if (!value || typeof value !== 'object') return;
-  // Descends into already-frozen objects too: a shallowly frozen view may hold unfrozen parts.
-  Object.freeze(value);
-  for (const child of Object.values(value)) freezeDeep(child);
-}
-
 /** Marks an answer as reusable (and deep-freezes it, so nobody can change it behind its bytes). */
 export function reusableAnswer<T extends object>(answer: T): T {
-  freezeDeep(answer);
+  deepFreeze(answer);
   serializedAnswers.set(answer, undefined);
   return answer;
 }

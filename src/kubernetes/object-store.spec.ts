@@ -1,5 +1,6 @@
 import type { IstioObject } from './kubernetes.types.js';
-import { deepFreeze, normalizeListItem, ObjectStore } from './object-store.js';
+import { deepFreeze } from '../common/deep-freeze.js';
+import { normalizeListItem, ObjectStore } from './object-store.js';
 
 const vs = (namespace: string, name: string, resourceVersion = '1'): IstioObject => ({
   apiVersion: 'networking.istio.io/v1',

@@ -1,13 +1,6 @@
+import { deepFreeze } from '../common/deep-freeze.js';
 import type { IstioObject } from './kubernetes.types.js';
 
-/** Recursively freezes plain data (objects and arrays) so nobody can change what the cache shares. */
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 /**
  * The shape list() returns, from the API server or from the cache: apiVersion filled in (lists may

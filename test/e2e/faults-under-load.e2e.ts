@@ -1,5 +1,6 @@
-import { startService, type RunningService } from '../support/e2e.js';
+import { LIVENESS_WINDOW_MS, startService, type RunningService } from '../support/e2e.js';
 import { eventually, testbedCtlAsync, testbedPid } from '../support/hostile-fixtures.js';
+import { sleep } from '../support/wait.js';
 
 /**
  * Faults while the service is under load (test/e2e/faults.e2e.ts covers single requests): a few
@@ -14,8 +15,6 @@ const testbed = process.env.TESTBED === '1';
 const describeOnTestbed = testbed ? describe : describe.skip;
 const TIMEOUT_MS = 2_000;
 const SLACK_MS = 2_500;
-/** Cached reads are served for at most this long after the API server's last answer (KUBERNETES_LIVENESS_WINDOW_MS). */
-const LIVENESS_WINDOW_MS = 250;
 const WORKERS = 6;
 const HOLD_MS = 4_000;
 /** A freeze lasts longer: requests hung when it began take TIMEOUT_MS to give up before new ones start. */
@@ -77,7 +76,6 @@ describeOnTestbed('faults under load on the test bed', () => {
         }
       }
     };
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const allRoutesServe = async () => {
       for (const route of ROUTES) if ((await service.request(route.path, { token })).status !== 200) return false;
       return true;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startService, type RunningService } from '../support/e2e.js';
+import { LIVENESS_WINDOW_MS, startService, type RunningService } from '../support/e2e.js';
 import { testbedCtl } from '../support/kube.js';
-import { eventually } from '../support/wait.js';
+import { eventually, sleep } from '../support/wait.js';
 
 /**
  * Upstream faults on the real test bed: kube-apiserver and Prometheus stopped (connection refused)
@@ -14,9 +14,6 @@ const describeOnTestbed = testbed ? describe : describe.skip;
 const KUBE_TIMEOUT_MS = 2_000;
 const PROM_TIMEOUT_MS = 2_000;
 const SLACK_MS = 1_500;
-/** Cached reads are served for at most this long after the API server's last answer (KUBERNETES_LIVENESS_WINDOW_MS). */
-const LIVENESS_WINDOW_MS = 250;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function pidOf(component: 'apiserver' | 'prometheus'): number {
   return Number(readFileSync(join(process.env.TESTBED_DIR!, 'run', `${component}.pid`), 'utf8').trim());

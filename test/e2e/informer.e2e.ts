@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
-import { startService, type RunningService } from '../support/e2e.js';
+import { LIVENESS_WINDOW_MS, startService, type RunningService } from '../support/e2e.js';
 import { encodeKubeconfigFile, Kube, testbedCtl } from '../support/kube.js';
+import { sleep } from '../support/wait.js';
 
 /**
  * The watch-backed cache of the service's own cluster, against a real API server: changes made
@@ -12,8 +13,6 @@ import { encodeKubeconfigFile, Kube, testbedCtl } from '../support/kube.js';
  */
 const VISIBLE_WITHIN_MS = 1_000;
 const KUBE_TIMEOUT_MS = 2_000;
-/** Cached reads are served for at most this long after the API server's last answer (KUBERNETES_LIVENESS_WINDOW_MS). */
-const LIVENESS_WINDOW_MS = 250;
 
 const virtualService = (name: string, stable = 90) => ({
   metadata: { name },
@@ -205,7 +204,7 @@ describe('watch cache of the default cluster on a real API server', () => {
     const pid = Number(readFileSync(join(process.env.TESTBED_DIR!, 'run', 'apiserver.pid'), 'utf8').trim());
     process.kill(pid, 'SIGSTOP');
     try {
-      await new Promise((resolve) => setTimeout(resolve, LIVENESS_WINDOW_MS + 50));
+      await sleep(LIVENESS_WINDOW_MS + 50);
       const started = performance.now();
       const frozen = await list();
       const ms = performance.now() - started;

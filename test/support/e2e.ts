@@ -4,6 +4,12 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { signToken } from './test-app.js';
 
 /**
+ * The KUBERNETES_LIVENESS_WINDOW_MS the fault tests give the service: cached reads are served for
+ * at most this long after the API server's last answer, so a freeze shows as 503 only after it.
+ */
+export const LIVENESS_WINDOW_MS = 250;
+
+/**
  * The e2e suite runs the real service (all real providers) on a loopback port against whatever
  * KUBECONFIG_PATH and PROMETHEUS_URL point at: the project's test bed (testbed/up.sh writes
  * .testbed/env) or a kind cluster with Istio. Telemetry values are asserted only when
